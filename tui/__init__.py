@@ -1,0 +1,3 @@
+"""nnview: see inside PyTorch models from the terminal."""
+
+__version__ = "0.1.0"

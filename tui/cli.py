@@ -1,0 +1,99 @@
+"""Argument parsing: ``nnview [FILE]`` opens the explorer, ``nnview summary`` prints a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from tui import __version__
+
+EXIT_USER_ERROR = 2
+COMMANDS = ("summary",)
+
+
+def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", metavar="FILE[:NAME]", help="model file (or pkg.module:attr), optionally :NAME")
+    parser.add_argument(
+        "--input",
+        action="append",
+        default=[],
+        metavar="SHAPE[:dtype]",
+        help="an input shape such as 4x5 or 2x12:long; repeat once per positional input",
+    )
+    parser.add_argument("--batch", type=int, default=4, metavar="N", help="batch size where nnview makes the input (4)")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+
+
+def summary_parser() -> argparse.ArgumentParser:
+    """The parser for ``nnview summary``."""
+    parser = argparse.ArgumentParser(
+        prog="nnview summary",
+        description="Trace one forward pass and print every layer's shapes, parameters and MACs.",
+    )
+    _add_model_arguments(parser)
+    parser.add_argument(
+        "--depth", type=int, default=None, metavar="N", help="fold rows deeper than N into their parent"
+    )
+    parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument(
+        "--budget-mb", type=float, default=256, metavar="MB", help="memory for keeping layer outputs (256)"
+    )
+    return parser
+
+
+def run_summary(argv: Sequence[str]) -> int:
+    """``nnview summary``: print the table (or JSON); exit 2 with a clear message on a user error."""
+    from rich.console import Console
+
+    from tui.core.records import NnviewError
+    from tui.core.summary import summarize
+    from tui.report import error_view, summary_view
+
+    args = summary_parser().parse_args(argv)
+    if args.batch < 1:
+        summary_parser().error("--batch must be at least 1")
+    try:
+        result = summarize(
+            args.model,
+            inputs=args.input,
+            batch=args.batch,
+            meta=args.meta,
+            budget_bytes=int(args.budget_mb * 1024 * 1024),
+        )
+    except NnviewError as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exception(exc.__cause__ or exc)
+        if args.json:
+            print(json.dumps({"error": exc.record.to_json()}))
+        Console(stderr=True, highlight=False).print(error_view(exc.record))
+        return EXIT_USER_ERROR
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        console = Console(highlight=False)
+        console.print(summary_view(result, args.depth, console.width))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nnview`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in ("-V", "--version"):
+        print(f"nnview {__version__}")
+        return 0
+    if args and args[0] == "summary":
+        return run_summary(args[1:])
+    print(
+        "nnview: the interactive explorer is not built yet; use `nnview summary FILE` for now",
+        file=sys.stderr,
+    )
+    return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""nnview's headless core: loading, tracing and explaining PyTorch models. No terminal code here."""

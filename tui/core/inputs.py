@@ -1,0 +1,208 @@
+"""The example input a trace feeds the model: from the file, from ``--input``, or inferred."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils._pytree import tree_map
+
+from tui.core.loading import LoadedModel
+from tui.core.records import ErrorRecord, NnviewError, TensorSpec
+from tui.core.usercode import run_user_code
+
+DTYPES: dict[str, torch.dtype] = {
+    "float": torch.float32,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "double": torch.float64,
+    "half": torch.float16,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "long": torch.int64,
+    "int64": torch.int64,
+    "int": torch.int32,
+    "int32": torch.int32,
+    "int16": torch.int16,
+    "int8": torch.int8,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+}
+_SPEC = re.compile(r"^\s*(\d+(?:\s*[xX,]\s*\d+)*)\s*(?::\s*([A-Za-z0-9]+))?\s*$")
+SEQUENCE_LENGTH = 16
+SPATIAL_SIZE = 32
+
+
+@dataclass(frozen=True)
+class ExampleInput:
+    """Arguments for one forward pass and where they came from.
+
+    Attributes:
+        args: positional arguments.
+        kwargs: keyword arguments.
+        inferred: whether nnview made them up from the first layer.
+        origin: a phrase for people, e.g. ``"example_input in the file"``.
+    """
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    inferred: bool = False
+    origin: str = ""
+
+
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"`` (cached: the tracer asks for every tensor)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
+    return name
+
+
+def parse_input_spec(text: str) -> TensorSpec:
+    """Parse ``4x5`` or ``2x12:long`` into a :class:`TensorSpec`.
+
+    Raises:
+        NnviewError: kind ``input`` with the accepted forms in the hint.
+    """
+    match = _SPEC.match(text)
+    dtype = (match.group(2) or "float32").lower() if match else ""
+    if not match or dtype not in DTYPES:
+        bad = f"unknown dtype {dtype!r}" if match else f"cannot read --input {text!r}"
+        raise NnviewError(
+            ErrorRecord(
+                kind="input",
+                message=bad,
+                hint="write shapes like --input 4x5 or --input 2x12:long (dtypes: " + ", ".join(DTYPES) + ")",
+            )
+        )
+    dims = tuple(int(d) for d in re.split(r"\s*[xX,]\s*", match.group(1)))
+    if any(d == 0 for d in dims):
+        raise NnviewError(
+            ErrorRecord(kind="input", message=f"--input {text!r} has a zero-sized dimension", hint="use sizes >= 1")
+        )
+    return TensorSpec(dims, dtype_name(DTYPES[dtype]))
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter or buffer (CPU for a model with neither)."""
+    for param in model.parameters():
+        return param.device
+    for buffer in model.buffers():
+        return buffer.device
+    return torch.device("cpu")
+
+
+def _id_limit(model: nn.Module) -> int:
+    """The exclusive upper bound for random integer ids: the first Embedding's vocabulary."""
+    for module in model.modules():
+        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+            return int(module.num_embeddings)
+    return 10
+
+
+def make_tensor(spec: TensorSpec, device: torch.device, id_limit: int, generator: torch.Generator) -> torch.Tensor:
+    """A tensor of ``spec``'s shape: normal floats, or integers in ``[0, id_limit)``."""
+    dtype = DTYPES[spec.dtype]
+    if device.type == "meta":
+        return torch.empty(spec.shape, dtype=dtype, device="meta")
+    if dtype.is_floating_point:
+        values = torch.randn(spec.shape, generator=generator).to(dtype)
+    elif dtype == torch.bool:
+        values = torch.randint(0, 2, spec.shape, generator=generator).bool()
+    else:
+        values = torch.randint(0, id_limit, spec.shape, generator=generator).to(dtype)
+    return values.to(device)
+
+
+def _first_layer_spec(model: nn.Module, batch: int) -> tuple[str, TensorSpec] | None:
+    """The input shape the first recognised layer implies, with a phrase naming that layer."""
+    for name, module in model.named_modules():
+        label = f"{name or type(module).__name__} ({type(module).__name__}"
+        if isinstance(module, nn.Linear):
+            return f"{label}, in_features={module.in_features})", TensorSpec((batch, module.in_features), "float32")
+        if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+            ids = f"{label}, ids < {module.num_embeddings}, sequence length {SEQUENCE_LENGTH})"
+            return ids, TensorSpec((batch, SEQUENCE_LENGTH), "int64")
+        if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d)):
+            spatial = (SPATIAL_SIZE,) * (len(module.kernel_size))
+            shape = (batch, module.in_channels, *spatial)
+            return f"{label}, in_channels={module.in_channels}, size {SPATIAL_SIZE})", TensorSpec(shape, "float32")
+        if isinstance(module, nn.RNNBase):
+            seq = (batch, SEQUENCE_LENGTH) if module.batch_first else (SEQUENCE_LENGTH, batch)
+            return f"{label}, input_size={module.input_size})", TensorSpec((*seq, module.input_size), "float32")
+        if isinstance(module, nn.LayerNorm):
+            shape = (batch, *module.normalized_shape)
+            return f"{label}, normalized_shape={list(module.normalized_shape)})", TensorSpec(shape, "float32")
+        if isinstance(module, nn.BatchNorm1d):
+            return f"{label}, num_features={module.num_features})", TensorSpec((batch, module.num_features), "float32")
+        if isinstance(module, nn.BatchNorm2d):
+            shape = (batch, module.num_features, SPATIAL_SIZE, SPATIAL_SIZE)
+            return f"{label}, num_features={module.num_features})", TensorSpec(shape, "float32")
+    return None
+
+
+def _from_value(value: Any, origin: str) -> ExampleInput:
+    """Read ``example_input``: a tensor, a tuple of positional arguments or a dict of keywords."""
+    if isinstance(value, dict):
+        return ExampleInput((), dict(value), False, origin)
+    if isinstance(value, tuple):
+        return ExampleInput(value, {}, False, origin)
+    if isinstance(value, torch.Tensor):
+        return ExampleInput((value,), {}, False, origin)
+    raise NnviewError(
+        ErrorRecord(
+            kind="input",
+            message=f"{origin} is a {type(value).__name__}; nnview needs a tensor, a tuple or a dict",
+            hint="set example_input = torch.randn(4, 5) (a tuple for several inputs, a dict for keywords)",
+        )
+    )
+
+
+def resolve_inputs(loaded: LoadedModel, specs: list[TensorSpec], batch: int = 4) -> ExampleInput:
+    """Decide the example input: ``--input`` if given, else the file's, else inferred.
+
+    An explicit ``--input`` wins over the file's ``example_input`` so that a user can try
+    another shape without editing the file. Tensors are moved to the model's device.
+
+    Raises:
+        NnviewError: kind ``input`` when no input can be found or made.
+    """
+    model = loaded.model
+    device = model_device(model)
+    generator = torch.Generator().manual_seed(0)
+    if specs:
+        made = tuple(make_tensor(s, device, _id_limit(model), generator) for s in specs)
+        example = ExampleInput(made, {}, False, "--input")
+    elif "example_input" in loaded.namespace:
+        value = loaded.namespace["example_input"]
+        if callable(value) and not isinstance(value, torch.Tensor):
+            value, _ = run_user_code(value, "calling example_input()", loaded.user_files, None, loaded.source)
+            example = _from_value(value, "example_input()")
+        else:
+            example = _from_value(value, "example_input")
+    else:
+        found = _first_layer_spec(model, batch)
+        if found is None:
+            raise NnviewError(
+                ErrorRecord(
+                    kind="input",
+                    message=f"cannot infer an input for {loaded.name}: it has no Linear, Embedding, Conv or RNN layer",
+                    hint="pass --input SHAPE (e.g. --input 4x3x32x32) or define example_input in the model file",
+                )
+            )
+        label, spec = found
+        tensor = make_tensor(spec, device, _id_limit(model), generator)
+        example = ExampleInput((tensor,), {}, True, f"inferred from {label}")
+
+    def to_device(x: Any) -> Any:
+        return x.to(device) if isinstance(x, torch.Tensor) else x
+
+    return ExampleInput(
+        tree_map(to_device, example.args), tree_map(to_device, example.kwargs), example.inferred, example.origin
+    )

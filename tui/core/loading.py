@@ -1,0 +1,273 @@
+"""Model file or ``pkg.module:attr`` -> a built model and the namespace it came from.
+
+The contract (also in the README): a file is executed by path, never imported as a package,
+and the model is, in order, ``NAME`` when given (an ``nn.Module`` instance, an ``nn.Module``
+subclass with a no-argument constructor, or a zero-argument factory), else ``build_model()``,
+else a module-level ``model`` instance, else the single no-argument ``nn.Module`` subclass
+defined in that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import re
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.usercode import run_user_code
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+@dataclass
+class LoadedModel:
+    """A model built from the user's code, with the namespace it was defined in.
+
+    Attributes:
+        model: the built module.
+        name: how the model was found, e.g. ``"SimpleNN"`` or ``"build_model"``.
+        source: the file path or dotted module the code came from.
+        namespace: the module's globals, for ``example_input``, ``dataset``, ``loss``...
+        user_files: files whose frames count as the user's in error locations.
+        output: everything the user's code printed while loading and building.
+    """
+
+    model: nn.Module
+    name: str
+    source: str
+    namespace: dict[str, Any] = field(repr=False)
+    user_files: tuple[str, ...] = ()
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class ModelTarget:
+    """What the user typed, split: a file path or dotted module, and an optional attribute."""
+
+    location: str
+    attr: str | None
+    is_file: bool
+
+
+def parse_target(text: str) -> ModelTarget:
+    """Split ``FILE[:NAME]`` or ``pkg.module[:attr]`` into its parts.
+
+    Raises:
+        NnviewError: kind ``load`` when the file does not exist, or ``no_model`` for an empty target.
+    """
+    location, attr = text, None
+    head, sep, tail = text.rpartition(":")
+    if sep and _IDENT.match(tail) and head:
+        location, attr = head, tail
+    path = Path(location)
+    if location.endswith(".py") or path.exists() or "/" in location or "\\" in location:
+        if not path.is_file():
+            what = "is a folder, not a file" if path.is_dir() else "does not exist"
+            raise NnviewError(
+                ErrorRecord(
+                    kind="load",
+                    message=f"model file {location} {what}",
+                    hint="check the path, e.g. `nnview summary models/simple.py`",
+                )
+            )
+        return ModelTarget(str(path), attr, True)
+    if _DOTTED.match(location):
+        return ModelTarget(location, attr, False)
+    raise NnviewError(
+        ErrorRecord(
+            kind="load",
+            message=f"{text!r} is neither an existing file nor an importable module path",
+            hint="give a file such as models/simple.py, or a module path such as mypkg.models:build_model",
+        )
+    )
+
+
+def _exec_file(path: Path) -> tuple[dict[str, Any], str]:
+    """Compile and execute a model file under a private module name; return its globals."""
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise NnviewError(
+            ErrorRecord(
+                kind="syntax",
+                message=f"{path} is not Python source: it contains binary data (a NUL byte at offset {raw.index(0)})",
+                hint="point nnview at a .py file that defines a torch.nn.Module",
+                location=str(path),
+            )
+        )
+    try:
+        code = compile(raw, str(path), "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        where = f"{path}:{exc.lineno}:{exc.offset}" if exc.lineno else str(path)
+        raise NnviewError(
+            ErrorRecord(
+                kind="syntax",
+                message=f"syntax error in {where}: {exc.msg}",
+                hint=f"fix line {exc.lineno} of {path.name}" if exc.lineno else "fix the file",
+                location=where,
+            )
+        ) from exc
+    except ValueError as exc:  # e.g. source that is not valid UTF-8 in some Python versions
+        raise NnviewError(
+            ErrorRecord(kind="syntax", message=f"{path} is not Python source: {exc}", hint="point nnview at a .py file")
+        ) from exc
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]
+    module_name = f"nnview_user_{re.sub(r'[^0-9A-Za-z_]', '_', path.stem)}_{digest}"
+    module = types.ModuleType(module_name)
+    module.__file__ = str(path.resolve())
+    # Registered so that dataclasses, pickling and typing inside the file can find their module.
+    sys.modules[module_name] = module
+    _, output = run_user_code(
+        lambda: exec(code, module.__dict__),
+        "loading the file",
+        (str(path),),
+        path.resolve().parent,
+        str(path),
+    )
+    return module.__dict__, output
+
+
+def _import_module(dotted: str) -> tuple[dict[str, Any], str, tuple[str, ...]]:
+    """Import ``dotted`` as a normal module; return its globals, printed text and its file."""
+    module, output = run_user_code(
+        lambda: importlib.import_module(dotted), f"importing {dotted}", (), Path.cwd(), dotted
+    )
+    files = (str(module.__file__),) if getattr(module, "__file__", None) else ()
+    return module.__dict__, output, files
+
+
+def _takes_no_arguments(obj: Any) -> bool:
+    """Whether ``obj`` (a class or function) can be called with no arguments."""
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return False
+    params = list(sig.parameters.values())
+    if inspect.isclass(obj) and params and params[0].name == "self":
+        params = params[1:]
+    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params)
+
+
+def _module_classes(namespace: dict[str, Any]) -> list[tuple[str, type]]:
+    """The ``nn.Module`` subclasses defined in this namespace's own file."""
+    own = namespace.get("__name__")
+    return [
+        (key, value)
+        for key, value in namespace.items()
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == own
+    ]
+
+
+def _pick(namespace: dict[str, Any], attr: str | None, source: str) -> tuple[str, Any]:
+    """Choose the object that makes the model, following the contract's order."""
+    if attr is not None:
+        if attr not in namespace:
+            names = [k for k, _ in _module_classes(namespace)] + [k for k in ("build_model", "model") if k in namespace]
+            raise NnviewError(
+                ErrorRecord(
+                    kind="no_model",
+                    message=f"{source} has no attribute {attr!r}",
+                    hint=f"pick one of: {', '.join(names)}" if names else "check the name after the colon",
+                    candidates=tuple(names),
+                )
+            )
+        return attr, namespace[attr]
+    if callable(namespace.get("build_model")):
+        return "build_model", namespace["build_model"]
+    if isinstance(namespace.get("model"), nn.Module):
+        return "model", namespace["model"]
+    classes = _module_classes(namespace)
+    usable = [(k, c) for k, c in classes if _takes_no_arguments(c)]
+    if len(usable) == 1:
+        return usable[0]
+    if len(usable) > 1:
+        choices = tuple(k for k, _ in usable)
+        raise NnviewError(
+            ErrorRecord(
+                kind="ambiguous",
+                message=f"{source} defines {len(choices)} candidate models: {', '.join(choices)}",
+                hint=f"pick one with {source}:NAME, e.g. {source}:{choices[-1]}, or add a build_model() function",
+                candidates=choices,
+            )
+        )
+    if classes:
+        needs = ", ".join(k for k, _ in classes)
+        hint = f"{needs} need constructor arguments: add `def build_model(): return {classes[0][0]}(...)`"
+    else:
+        hint = "define an nn.Module subclass, a build_model() function or a module-level `model`"
+    raise NnviewError(ErrorRecord(kind="no_model", message=f"no model found in {source}", hint=hint))
+
+
+def _build(found: Any, name: str, meta: bool) -> nn.Module:
+    """Turn the chosen object into a module instance, on the meta device if asked."""
+    if isinstance(found, nn.Module):
+        return found.to("meta") if meta else found
+    if not callable(found):
+        raise NnviewError(
+            ErrorRecord(
+                kind="no_model",
+                message=f"{name} is a {type(found).__name__}, not a model",
+                hint="NAME must be an nn.Module instance, an nn.Module subclass or a function that returns one",
+            )
+        )
+    if not _takes_no_arguments(found):
+        raise NnviewError(
+            ErrorRecord(
+                kind="no_model",
+                message=f"{name} needs arguments to build the model",
+                hint=f"give every argument of {name} a default, or add `def build_model(): return {name}(...)`",
+            )
+        )
+    if meta:
+        with torch.device("meta"):
+            return found()  # type: ignore[no-any-return]
+    return found()  # type: ignore[no-any-return]
+
+
+def load_model(text: str, *, meta: bool = False) -> LoadedModel:
+    """Load and build the model named by ``FILE[:NAME]`` or ``pkg.module[:attr]``.
+
+    Args:
+        text: what the user typed.
+        meta: build the model on the meta device, allocating no weights.
+
+    Returns:
+        The built model with its namespace.
+
+    Raises:
+        NnviewError: kinds ``load``, ``syntax``, ``no_model`` or ``ambiguous``.
+    """
+    target = parse_target(text)
+    # Same weights on every run unless the file seeds torch itself.
+    torch.manual_seed(0)
+    if target.is_file:
+        namespace, output = _exec_file(Path(target.location))
+        files: tuple[str, ...] = (target.location,)
+        search_dir: Path | None = Path(target.location).resolve().parent
+    else:
+        namespace, output, files = _import_module(target.location)
+        search_dir = Path.cwd()
+    name, found = _pick(namespace, target.attr, target.location)
+    built, more = run_user_code(
+        lambda: _build(found, name, meta), f"building the model with {name}", files, search_dir, target.location
+    )
+    if not isinstance(built, nn.Module):
+        raise NnviewError(
+            ErrorRecord(
+                kind="no_model",
+                message=f"{name}() returned a {type(built).__name__}, not an nn.Module",
+                hint=f"make {name} return the model (an nn.Module instance)",
+            )
+        )
+    label = type(built).__name__ if name in ("build_model", "model") else name
+    return LoadedModel(built, label, target.location, namespace, files, output + more)

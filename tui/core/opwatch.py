@@ -1,0 +1,147 @@
+"""A torch dispatch mode that sees every aten op of the traced forward pass.
+
+It does three jobs the module hooks cannot:
+
+* counts FLOPs with torch's own formulas (``torch.utils.flop_counter.flop_registry``) and the
+  same decomposition rule as ``FlopCounterMode``, so MACs match the reference exactly for
+  functional matmuls and attention too;
+* names the elementwise activation applied to a layer's output, however it is written
+  (``F.relu``, ``torch.relu``, ``x.relu()``, ``nn.ReLU``);
+* protects captured outputs from later in-place ops by copying them just before the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.flop_counter import flop_registry, sdpa_flop, sdpa_flop_count, shape_wrapper
+
+from tui.core.activations import OP_ACTIVATIONS
+
+_PRIM_DEVICE = torch.ops.prim.device.default
+aten = torch.ops.aten
+
+
+def _native_mha_flop(
+    query: Any, key: Any, value: Any, embed_dim: int, num_head: int, *args: Any, out_shape: Any = None, **kwargs: Any
+) -> int:
+    """FLOPs of the fused multi-head attention kernel: in-projection, attention, out-projection."""
+    batch, q_len = (query[0], query[1]) if len(query) == 3 else (1, query[0])
+    kv_len = key[1] if len(key) == 3 else key[0]
+    head = embed_dim // num_head
+    projections = (
+        2 * embed_dim * embed_dim * (batch * q_len + 2 * batch * kv_len) + 2 * batch * q_len * embed_dim * embed_dim
+    )
+    q, kv = (batch, num_head, q_len, head), (batch, num_head, kv_len, head)
+    return int(projections) + int(sdpa_flop_count(q, kv, kv))  # type: ignore[no-untyped-call]
+
+
+# torch's own formulas, plus kernels FlopCounterMode leaves at 0 on CPU: the CPU flash-attention
+# kernel behind F.scaled_dot_product_attention and the fused nn.MultiheadAttention fast path.
+FLOP_FORMULAS: dict[Any, Any] = {
+    **flop_registry,
+    aten._scaled_dot_product_flash_attention_for_cpu: shape_wrapper(sdpa_flop),  # type: ignore[no-untyped-call]
+    aten._native_multi_head_attention: shape_wrapper(_native_mha_flop),  # type: ignore[no-untyped-call]
+}
+
+
+def _matmul_flops(packet: Any, args: Any) -> int | None:
+    """2·m·n·k for the plain matmuls, as torch's formulas give it, without their pytree walk.
+
+    ``addmm_flop`` calls the shape-wrapped ``mm_flop``, so every Linear layer would pay a pytree
+    flatten; tests/core/test_flops.py checks these agree with torch's registry.
+    """
+    if packet is aten.mm:
+        a, b = args[0].shape, args[1].shape
+        return int(2 * a[0] * a[1] * b[1])
+    if packet is aten.addmm:
+        a, b = args[1].shape, args[2].shape
+        return int(2 * a[0] * a[1] * b[1])
+    if packet is aten.bmm:
+        a, b = args[0].shape, args[1].shape
+        return int(2 * a[0] * a[1] * a[2] * b[2])
+    if packet is aten.baddbmm:
+        a, b = args[1].shape, args[2].shape
+        return int(2 * a[0] * a[1] * a[2] * b[2])
+    return None
+
+
+def _count(formula: Any, args: Any, kwargs: Any, out: Any) -> int:
+    """Apply a shape-wrapped formula; flat argument lists skip the wrapper's pytree walk."""
+    raw = getattr(formula, "__wrapped__", None)
+    if raw is None or kwargs or not isinstance(out, torch.Tensor) or any(isinstance(a, (list, tuple)) for a in args):
+        return int(formula(*args, **kwargs, out_val=out))
+    shapes = [a.shape if isinstance(a, torch.Tensor) else a for a in args]
+    return int(raw(*shapes, out_shape=out.shape))
+
+
+class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
+    """Dispatch mode that reports FLOPs, activations and in-place writes to callbacks.
+
+    Args:
+        on_flops: called with the FLOP count of each matmul/conv/attention op.
+        on_activation: called with (input tensor, output tensor, canonical name).
+        on_write: called with each tensor an in-place op is about to modify.
+    """
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch wraps __torch_dispatch__ in dynamo.disable by default, which imports torch._dynamo
+        # (1.3 s) on first use and adds a wrapper to every op. nnview never compiles inside a trace.
+        return False
+
+    def __init__(
+        self,
+        on_flops: Callable[[int], None],
+        on_activation: Callable[[torch.Tensor, Any, str], None],
+        on_write: Callable[[torch.Tensor], None],
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.on_flops = on_flops
+        self.on_activation = on_activation
+        self.on_write = on_write
+        self.paused = False
+        self._ops: dict[Any, _OpFacts] = {}
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        kwargs = kwargs or {}
+        if self.paused:
+            return func(*args, **kwargs)
+        facts = self._ops.get(func)
+        if facts is None:
+            facts = self._ops[func] = _OpFacts(func)
+        if facts.decomposes:
+            # The same rule as FlopCounterMode: composite ops are split so their matmuls count.
+            with self:
+                decomposed = func.decompose(*args, **kwargs)
+            if decomposed is not NotImplemented:
+                return decomposed
+        if facts.formula is not None:
+            out = func(*args, **kwargs)
+            flops = None if kwargs else _matmul_flops(facts.packet, args)
+            self.on_flops(_count(facts.formula, args, kwargs, out) if flops is None else flops)
+            return out
+        if facts.mutable:
+            for arg in args:
+                if isinstance(arg, torch.Tensor):
+                    self.on_write(arg)
+        out = func(*args, **kwargs)
+        if facts.activation is not None and args and isinstance(args[0], torch.Tensor):
+            self.on_activation(args[0], out, facts.activation)
+        return out
+
+
+class _OpFacts:
+    """What the watcher needs to know about one aten overload, worked out once per trace."""
+
+    __slots__ = ("activation", "decomposes", "formula", "mutable", "packet")
+
+    def __init__(self, func: Any) -> None:
+        self.packet = packet = func._overloadpacket
+        self.decomposes = func is not _PRIM_DEVICE and bool(func._can_decompose())
+        self.formula = FLOP_FORMULAS.get(packet)
+        self.mutable = bool(func._schema.is_mutable)
+        self.activation = OP_ACTIVATIONS.get(packet.__name__)

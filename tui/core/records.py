@@ -1,0 +1,255 @@
+"""Frozen dataclasses: the data model every other part of nnview speaks.
+
+The core makes these; the CLI, the report and the TUI only read them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR_KINDS = (
+    "shape_mismatch",
+    "dtype",
+    "forward",
+    "load",
+    "syntax",
+    "no_model",
+    "ambiguous",
+    "input",
+)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """The shape and dtype of one tensor, e.g. ``(4, 5)`` and ``"float32"``."""
+
+    shape: tuple[int, ...]
+    dtype: str
+
+    def shape_text(self) -> str:
+        """The shape as the README writes it: ``(4, 10)``."""
+        return "(" + ", ".join(str(d) for d in self.shape) + ("," if len(self.shape) == 1 else "") + ")"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"shape": [...], "dtype": "float32"}``."""
+        return {"shape": list(self.shape), "dtype": self.dtype}
+
+
+@dataclass(frozen=True)
+class OutputStats:
+    """Statistics of a layer's primary output over the whole batch."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    zero_frac: float
+    nonfinite_frac: float
+
+    def to_json(self) -> dict[str, float | None]:
+        """A JSON-ready dict; NaN and infinities become ``null`` (JSON has no such numbers)."""
+        return {k: (v if math.isfinite(v) else None) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """One module call seen during the traced forward pass, in execution order.
+
+    Attributes:
+        index: position in execution order (the root model is 0).
+        name: qualified name as in ``named_modules()``; ``""`` for the root model.
+        type: the module's class name, e.g. ``"Linear"``.
+        depth: nesting depth at call time; the root is 0.
+        parent: qualified name of the module that called this one, ``None`` for the root.
+        call: how many times this module had been called before (0 for the first call).
+        inputs: every tensor among the positional and keyword arguments.
+        outputs: every tensor in the output, tuples, lists and dicts walked in full.
+        weight: shape of the module's ``weight`` tensor, if it has one.
+        bias: shape of the module's ``bias`` tensor, if it has one.
+        params: parameters the module owns directly (not its children's).
+        params_total: distinct parameters in the module's subtree.
+        trainable: distinct parameters in the subtree with ``requires_grad``.
+        macs: multiply-accumulates of this call including its children (FLOPs / 2).
+        activation: canonical name of the elementwise activation applied next to the output.
+        stats: statistics of the first floating-point output, ``None`` on the meta device.
+        captured: whether the output tensors were kept for display (memory budget).
+        is_leaf: whether the module has no child modules.
+    """
+
+    index: int
+    name: str
+    type: str
+    depth: int
+    parent: str | None
+    call: int
+    inputs: tuple[TensorSpec, ...]
+    outputs: tuple[TensorSpec, ...]
+    weight: tuple[int, ...] | None
+    bias: tuple[int, ...] | None
+    params: int
+    params_total: int
+    trainable: int
+    macs: int
+    activation: str | None
+    stats: OutputStats | None
+    captured: bool
+    is_leaf: bool
+
+    @property
+    def label(self) -> str:
+        """The name a person reads: the qualified name, or the class name for the root."""
+        base = self.name or self.type
+        return f"{base} (call {self.call + 1})" if self.call else base
+
+    def to_json(self) -> dict[str, Any]:
+        """The layer as the ``--json`` schema writes it."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "depth": self.depth,
+            "parent": self.parent,
+            "call": self.call,
+            "inputs": [list(t.shape) for t in self.inputs],
+            "outputs": [list(t.shape) for t in self.outputs],
+            "weight": list(self.weight) if self.weight is not None else None,
+            "bias": list(self.bias) if self.bias is not None else None,
+            "params": self.params,
+            "params_total": self.params_total,
+            "trainable": self.trainable,
+            "macs": self.macs,
+            "activation": self.activation,
+            "stats": self.stats.to_json() if self.stats is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-model figures; shared (tied) parameters are counted once."""
+
+    params: int
+    trainable: int
+    param_bytes: int
+    macs: int
+    activation_bytes: int
+
+    @property
+    def non_trainable(self) -> int:
+        """Parameters with ``requires_grad=False``."""
+        return self.params - self.trainable
+
+    def to_json(self) -> dict[str, int]:
+        """A JSON-ready dict."""
+        return {
+            "params": self.params,
+            "trainable": self.trainable,
+            "non_trainable": self.non_trainable,
+            "macs": self.macs,
+            "param_bytes": self.param_bytes,
+            "activation_bytes": self.activation_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """A user mistake, as data: what went wrong, where, and how to fix it.
+
+    Attributes:
+        kind: one of ``ERROR_KINDS``.
+        message: one sentence that says what is wrong.
+        hint: one sentence that says how to fix it.
+        layer: qualified name of the innermost module involved, if any.
+        type: that module's class name.
+        inputs: the tensors that module received.
+        expected: what the module needed, when that can be derived.
+        location: ``file:line`` (or ``file:line:column``) in the user's code, when known.
+        partial: the layers traced before the failure.
+        candidates: for ``ambiguous``, the names the user can pick from.
+        output: text the model file printed while loading.
+    """
+
+    kind: str
+    message: str
+    hint: str
+    layer: str | None = None
+    type: str | None = None
+    inputs: tuple[TensorSpec, ...] = ()
+    expected: str | None = None
+    location: str | None = None
+    partial: tuple[LayerRecord, ...] = ()
+    candidates: tuple[str, ...] = ()
+    output: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``{"error": {...}}`` body of ``--json`` output."""
+        return {
+            "kind": self.kind,
+            "layer": self.layer,
+            "type": self.type,
+            "inputs": [list(t.shape) for t in self.inputs],
+            "expected": self.expected,
+            "hint": self.hint,
+            "message": self.message,
+            "location": self.location,
+            "candidates": list(self.candidates),
+        }
+
+
+class NnviewError(Exception):
+    """Raised by the core for a user mistake; carries the :class:`ErrorRecord`."""
+
+    def __init__(self, record: ErrorRecord) -> None:
+        super().__init__(record.message)
+        self.record = record
+
+
+@dataclass(frozen=True)
+class TraceResult:
+    """Everything one traced forward pass found.
+
+    Attributes:
+        model_name: the model's class name (or the name it was picked by).
+        source: where it came from: a file path or ``pkg.module:attr``.
+        inputs: the example inputs that were fed.
+        input_inferred: whether nnview made the inputs from the first layer.
+        input_origin: where the inputs came from, for people ("inferred from fc1 = Linear(...)").
+        device: the device the pass ran on, e.g. ``"cpu"`` or ``"meta"``.
+        layers: one record per module call, in execution order; the root first.
+        totals: whole-model figures.
+        captured: layer index -> detached CPU output tensors, for layers within the budget.
+        budget_bytes: the memory budget the captured tensors were kept within.
+        budget_exceeded: whether some layers kept statistics only.
+    """
+
+    model_name: str
+    source: str
+    inputs: tuple[TensorSpec, ...]
+    input_inferred: bool
+    input_origin: str
+    device: str
+    layers: tuple[LayerRecord, ...]
+    totals: Totals
+    captured: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+    budget_bytes: int = 0
+    budget_exceeded: bool = False
+
+    def layer(self, name: str, call: int = 0) -> LayerRecord:
+        """The record of module ``name``'s ``call``-th call; ``KeyError`` if it never ran."""
+        for rec in self.layers:
+            if rec.name == name and rec.call == call:
+                return rec
+        raise KeyError(f"no traced call {call} of layer {name!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``nnview summary --json`` object."""
+        return {
+            "model": self.model_name,
+            "source": self.source,
+            "device": self.device,
+            "input_inferred": self.input_inferred,
+            "input_origin": self.input_origin,
+            "inputs": [t.to_json() for t in self.inputs],
+            "layers": [rec.to_json() for rec in self.layers],
+            "totals": self.totals.to_json(),
+        }

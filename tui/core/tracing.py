@@ -1,0 +1,316 @@
+"""One forward pass, module hooks plus a dispatch mode -> one :class:`LayerRecord` per module call.
+
+Everything the trace changes (hooks, train/eval mode, the attention fast path) is undone in
+``finally``, on success and on failure alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+from torch.utils._pytree import tree_leaves
+
+from tui.core.activations import module_activation
+from tui.core.diagnosis import diagnose
+from tui.core.inputs import ExampleInput, dtype_name
+from tui.core.opwatch import OpWatcher
+from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
+from tui.core.stats import OutputKeeper, totals_for
+
+DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
+
+
+def tensor_specs(value: Any) -> list[torch.Tensor]:
+    """Every tensor inside ``value`` (tuples, lists, dicts and other pytrees walked in full), in order."""
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if type(value) in (tuple, list):
+        found: list[torch.Tensor] = []
+        for item in value:
+            found.extend([item] if isinstance(item, torch.Tensor) else tensor_specs(item))
+        return found
+    if type(value) is dict:
+        return tensor_specs(list(value.values()))
+    if value is None or isinstance(value, (int, float, bool, str)):
+        return []
+    return [leaf for leaf in tree_leaves(value) if isinstance(leaf, torch.Tensor)]
+
+
+def spec_of(tensor: torch.Tensor) -> TensorSpec:
+    """The :class:`TensorSpec` of one tensor."""
+    return TensorSpec(tuple(tensor.shape), dtype_name(tensor.dtype))
+
+
+class _Call:
+    """A module call while the trace is running; frozen into a LayerRecord afterwards."""
+
+    __slots__ = (
+        "activation",
+        "call",
+        "depth",
+        "flops",
+        "index",
+        "input_tensors",
+        "inputs",
+        "module",
+        "name",
+        "outputs",
+        "parent",
+        "parent_index",
+    )  # fmt: skip
+
+    def __init__(self, index: int, module: nn.Module, name: str, parent: _Call | None, call: int) -> None:
+        self.index = index
+        self.module = module
+        self.name = name
+        self.depth: int = 0 if parent is None else parent.depth + 1
+        self.parent = None if parent is None else parent.name
+        self.parent_index = -1 if parent is None else parent.index
+        self.call = call
+        self.inputs: list[torch.Tensor] = []
+        self.input_tensors: list[torch.Tensor] | None = None
+        self.outputs: list[torch.Tensor] = []
+        self.flops = 0
+        self.activation: str | None = None
+
+
+class _Recorder:
+    """Hook and dispatch-mode callbacks that build the list of calls."""
+
+    def __init__(self, model: nn.Module, keeper: OutputKeeper) -> None:
+        self.names = {id(m): n for n, m in model.named_modules()}
+        self.calls: list[_Call] = []
+        self.stack: list[_Call] = []
+        self.counts: dict[int, int] = {}
+        self.producers: dict[int, tuple[int, ...]] = {}
+        self.keeper = keeper
+        self.thread = threading.get_ident()
+        self.watcher = OpWatcher(self.on_flops, self.on_activation, keeper.before_write)
+
+    def pre(self, module: nn.Module, args: Any) -> None:
+        if id(module) not in self.names or threading.get_ident() != self.thread:
+            return  # another model, a module made inside forward, or another thread
+        count = self.counts.get(id(module), 0)
+        self.counts[id(module)] = count + 1
+        parent = self.stack[-1] if self.stack else None
+        call = _Call(len(self.calls), module, self.names[id(module)], parent, count)
+        call.inputs = tensor_specs(args)
+        self.calls.append(call)
+        self.stack.append(call)
+        name = module_activation(module)
+        if name is not None and call.inputs:
+            self.mark(call.inputs[0], name)
+
+    def post(self, module: nn.Module, args: Any, kwargs: Any, output: Any) -> None:
+        if id(module) not in self.names or threading.get_ident() != self.thread:
+            return
+        while self.stack:  # a child that raised inside a try/except never reached its post hook
+            call = self.stack.pop()
+            if call.module is module:
+                break
+        else:
+            return
+        if kwargs:  # global pre-hooks do not see keyword arguments; post-hooks do
+            call.inputs.extend(tensor_specs(kwargs))
+        call.outputs = tensor_specs(output)
+        if module_activation(module) is not None and call.inputs:
+            # An activation module passes its input's producers through, so "from fc1" survives ReLU.
+            inherited = self.producers.get(id(call.inputs[0]), ())
+            for tensor in call.outputs:
+                self.producers[id(tensor)] = inherited
+        else:
+            for tensor in call.outputs:
+                self.producers[id(tensor)] = (*self.producers.get(id(tensor), ()), call.index)
+        self.watcher.paused = True
+        try:
+            self.keeper.keep(call.index, call.outputs)
+        finally:
+            self.watcher.paused = False
+
+    def on_flops(self, flops: int) -> None:
+        if self.stack:
+            self.stack[-1].flops += flops
+
+    def mark(self, tensor: torch.Tensor, name: str) -> None:
+        """Name ``name`` as the activation of every layer whose output ``tensor`` is."""
+        for index in self.producers.get(id(tensor), ()):
+            if self.calls[index].activation is None:
+                self.calls[index].activation = name
+
+    def on_activation(self, source: torch.Tensor, out: Any, name: str) -> None:
+        self.mark(source, name)
+        if isinstance(out, torch.Tensor) and id(source) in self.producers:
+            self.producers[id(out)] = self.producers[id(source)]
+
+
+@contextlib.contextmanager
+def traced(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
+    """Hooks on every module, eval mode, no grad and no attention fast path; all undone after."""
+    modes = [(m, m.training) for m in model.modules()]
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    handles = []
+    try:
+        # Two global hooks instead of two per module: installing 10,000 handles costs more than the pass.
+        handles.append(register_module_forward_pre_hook(recorder.pre))
+        handles.append(register_module_forward_hook(recorder.post, with_kwargs=True))
+        model.eval()
+        # The fused kernels hide sub-modules (out_proj, linear1); the unfused path shows them.
+        torch.backends.mha.set_fastpath_enabled(False)
+        with torch.no_grad(), recorder.watcher:
+            yield
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, training in modes:
+            if module.training != training:
+                object.__setattr__(module, "training", training)  # skips nn.Module's slow __setattr__
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
+class _ParameterCounts:
+    """Own, subtree and trainable parameter counts per module, each shared tensor counted once."""
+
+    def __init__(self) -> None:
+        self.subtree: dict[int, dict[int, torch.nn.Parameter]] = {}
+        self.cache: dict[int, tuple[int, int, int]] = {}
+
+    def _tensors(self, module: nn.Module) -> dict[int, torch.nn.Parameter]:
+        found = self.subtree.get(id(module))
+        if found is None:
+            found = {id(p): p for p in module._parameters.values() if p is not None}
+            for child in module._modules.values():
+                if child is not None:
+                    found.update(self._tensors(child))
+            self.subtree[id(module)] = found
+        return found
+
+    def of(self, module: nn.Module) -> tuple[int, int, int]:
+        """(own, subtree, trainable subtree) parameter counts of ``module``."""
+        known = self.cache.get(id(module))
+        if known is None:
+            own = {id(p): p for p in module._parameters.values() if p is not None}
+            everything = self._tensors(module).values()
+            known = (
+                sum(p.numel() for p in own.values()),
+                sum(p.numel() for p in everything),
+                sum(p.numel() for p in everything if p.requires_grad),
+            )
+            self.cache[id(module)] = known
+        return known
+
+
+def _freeze(recorder: _Recorder, keeper: OutputKeeper) -> list[LayerRecord]:
+    """Turn the running calls into records: inclusive MACs, parameter counts, statistics."""
+    calls = recorder.calls
+    flops = [c.flops for c in calls]
+    for call in reversed(calls):
+        if call.parent_index >= 0:
+            flops[call.parent_index] += flops[call.index]
+    counts = _ParameterCounts()
+    records = []
+    for call in calls:
+        module = call.module
+        params, total, trainable = counts.of(module)
+        weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
+        records.append(
+            LayerRecord(
+                index=call.index,
+                name=call.name,
+                type=type(module).__name__,
+                depth=call.depth,
+                parent=call.parent,
+                call=call.call,
+                inputs=tuple(spec_of(t) for t in call.inputs),
+                outputs=tuple(spec_of(t) for t in call.outputs),
+                weight=tuple(weight.shape) if isinstance(weight, torch.Tensor) else None,
+                bias=tuple(bias.shape) if isinstance(bias, torch.Tensor) else None,
+                params=params,
+                params_total=total,
+                trainable=trainable,
+                macs=flops[call.index] // 2,
+                activation=call.activation,
+                stats=keeper.stats_for(call.index),
+                captured=keeper.is_captured(call.index),
+                is_leaf=not any(child is not None for child in module._modules.values()),
+            )
+        )
+    return records
+
+
+def trace_model(
+    model: nn.Module,
+    example: ExampleInput,
+    *,
+    model_name: str = "",
+    source: str = "",
+    budget_bytes: int = DEFAULT_BUDGET_BYTES,
+    user_files: tuple[str, ...] = (),
+) -> TraceResult:
+    """Run one forward pass of ``model`` and record every module call.
+
+    Args:
+        model: the model; its mode, device and ``requires_grad`` flags are left as they were.
+        example: the arguments to call it with (on the model's device).
+        model_name: the name reports use; the class name by default.
+        source: where the model came from, for reports.
+        budget_bytes: how many bytes of output tensors to keep for display; past it, statistics only.
+        user_files: the model's source files, so error locations point into them.
+
+    Returns:
+        The records, totals and captured outputs.
+
+    Raises:
+        NnviewError: with a diagnosed :class:`ErrorRecord` (and the partial records) if forward fails.
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # thousands of small records: collector passes would cost more than the pass itself
+    try:
+        return _run_trace(model, example, model_name, source, budget_bytes, user_files)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_trace(
+    model: nn.Module,
+    example: ExampleInput,
+    model_name: str,
+    source: str,
+    budget_bytes: int,
+    user_files: tuple[str, ...],
+) -> TraceResult:
+    keeper = OutputKeeper(budget_bytes)
+    recorder = _Recorder(model, keeper)
+    try:
+        with traced(model, recorder):
+            model(*example.args, **example.kwargs)
+    except NnviewError:
+        raise
+    except Exception as exc:
+        failing = recorder.stack[-1] if recorder.stack else None
+        keeper.finish()
+        partial = tuple(_freeze(recorder, keeper))
+        raise NnviewError(diagnose(exc, failing, recorder, partial, user_files)) from exc
+    keeper.finish()
+    records = _freeze(recorder, keeper)
+    given = tensor_specs(example.args) + tensor_specs(example.kwargs)
+    return TraceResult(
+        model_name=model_name or type(model).__name__,
+        source=source,
+        inputs=tuple(spec_of(t) for t in given),
+        input_inferred=example.inferred,
+        input_origin=example.origin,
+        device=str(given[0].device) if given else "cpu",
+        layers=tuple(records),
+        totals=totals_for(model, records),
+        captured=keeper.captured_by_index(),
+        budget_bytes=budget_bytes,
+        budget_exceeded=keeper.exceeded,
+    )

@@ -1,0 +1,114 @@
+"""Running the user's code safely: prints captured, exits and exceptions turned into records."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from tui.core.records import ErrorRecord, NnviewError
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def sandboxed_process_state(search_dir: Path | None, argv0: str) -> Iterator[io.StringIO]:
+    """Capture stdout/stderr and restore cwd, ``sys.path`` and ``sys.argv`` afterwards.
+
+    Args:
+        search_dir: a folder put first on ``sys.path`` so the file can import its neighbours.
+        argv0: what ``sys.argv[0]`` reads while the user's code runs.
+
+    Yields:
+        The buffer that receives everything the code prints.
+    """
+    saved_cwd = os.getcwd()
+    saved_path = list(sys.path)
+    saved_argv = list(sys.argv)
+    buffer = io.StringIO()
+    if search_dir is not None:
+        sys.path.insert(0, str(search_dir))
+    sys.argv = [argv0]
+    try:
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            yield buffer
+    finally:
+        sys.path[:] = saved_path
+        sys.argv = saved_argv
+        with contextlib.suppress(OSError):
+            os.chdir(saved_cwd)
+
+
+def user_location(exc: BaseException, user_files: tuple[str, ...]) -> str | None:
+    """The innermost ``file:line`` of the traceback that lies in one of ``user_files``.
+
+    Falls back to the innermost frame outside torch and nnview when no user file matches.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    wanted = {os.path.realpath(f) for f in user_files}
+    for frame in reversed(frames):
+        if os.path.realpath(frame.filename) in wanted:
+            return f"{frame.filename}:{frame.lineno}"
+    for frame in reversed(frames):
+        name = frame.filename.replace("\\", "/")
+        if "/torch/" not in name and "/tui/core/" not in name and not name.startswith("<"):
+            return f"{frame.filename}:{frame.lineno}"
+    return None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``ValueError: bad thing`` (the type name and the first line of the message)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def load_error(exc: BaseException, doing: str, user_files: tuple[str, ...], output: str = "") -> ErrorRecord:
+    """Turn an exception raised by the user's code while ``doing`` something into a record."""
+    location = user_location(exc, user_files)
+    where = f" at {location}" if location else ""
+    if isinstance(exc, SystemExit):
+        return ErrorRecord(
+            kind="load",
+            message=f"the model file called sys.exit({exc.code!r}) while {doing}{where}",
+            hint="put script code under `if __name__ == '__main__':` so that importing the file does not run it",
+            location=location,
+            output=output,
+        )
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        hint = f"install the missing package (pip install {exc.name.split('.')[0]}) or fix the import"
+    else:
+        hint = "fix the error in the model file, then run nnview again"
+    return ErrorRecord(
+        kind="load",
+        message=f"{describe_exception(exc)} while {doing}{where}",
+        hint=hint,
+        location=location,
+        output=output,
+    )
+
+
+def run_user_code(
+    func: Callable[[], T], doing: str, user_files: tuple[str, ...], search_dir: Path | None, argv0: str
+) -> tuple[T, str]:
+    """Call ``func`` inside :func:`sandboxed_process_state`; any failure becomes a ``load`` error.
+
+    Returns:
+        What ``func`` returned and the text it printed.
+
+    Raises:
+        NnviewError: with kind ``load`` when ``func`` raised or called ``sys.exit``.
+    """
+    with sandboxed_process_state(search_dir, argv0) as buffer:
+        try:
+            result = func()
+        except (KeyboardInterrupt, NnviewError):
+            raise
+        except BaseException as exc:
+            error = load_error(exc, doing, user_files, buffer.getvalue())
+            raise NnviewError(error) from exc
+    return result, buffer.getvalue()

@@ -1,0 +1,152 @@
+"""Rich rendering of core records for the headless commands."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from tui.core.records import ErrorRecord, LayerRecord, TensorSpec, TraceResult
+
+
+def human_count(value: int) -> str:
+    """``1234567`` -> ``1.23M``; small numbers as they are."""
+    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:,}"
+
+
+def human_bytes(value: int) -> str:
+    """``2048`` -> ``2.0 KiB``."""
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
+
+
+def compact_shape(shape: tuple[int, ...]) -> str:
+    """``(4, 1, 28, 28)`` written tight for tables: ``(4,1,28,28)``."""
+    return "(" + ",".join(str(d) for d in shape) + ")"
+
+
+def shapes_text(specs: tuple[TensorSpec, ...]) -> str:
+    """Every shape on its own line; a dash for none."""
+    return "\n".join(compact_shape(spec.shape) for spec in specs) or "-"
+
+
+def row_label(rec: LayerRecord) -> str:
+    """The tree cell: indentation by depth, then the last part of the name (the parent row is above)."""
+    local = rec.name.rsplit(".", 1)[-1] if rec.name else rec.type
+    return "  " * rec.depth + (f"{local} #{rec.call + 1}" if rec.call else local)
+
+
+def visible_layers(layers: tuple[LayerRecord, ...], depth: int | None) -> list[LayerRecord]:
+    """Rows at most ``depth`` deep; deeper calls are folded into their ancestors' totals."""
+    return [rec for rec in layers if depth is None or rec.depth <= depth]
+
+
+def layer_rows(result: TraceResult, depth: int | None = None) -> list[tuple[str, ...]]:
+    """The table's cells as text: Layer, Type, Input, Weight, Output, Activation, Params, MACs."""
+    return [
+        (
+            row_label(rec),
+            rec.type,
+            shapes_text(rec.inputs),
+            compact_shape(rec.weight) if rec.weight is not None else "-",
+            shapes_text(rec.outputs),
+            rec.activation or "-",
+            human_count(rec.params_total) if rec.params_total else "-",
+            human_count(rec.macs) if rec.macs else "-",
+        )
+        for rec in visible_layers(result.layers, depth)
+    ]
+
+
+HEADERS = ("Layer", "Type", "Input", "Weight", "Output", "Activation", "Params", "MACs")
+
+
+def layer_table(result: TraceResult, depth: int | None = None, width: int = 120) -> Table:
+    """The summary table, one row per module call, fitted to ``width`` columns.
+
+    Shapes and numbers are never cut; when space is short the Layer and Type cells are, with an
+    ellipsis, since the tree indentation and the row above still say where a row sits.
+    """
+    rows = layer_rows(result, depth)
+    widest = [
+        max([len(HEADERS[i])] + [max(len(line) for line in row[i].split("\n")) for row in rows])
+        for i in range(len(HEADERS))
+    ]
+    fixed = sum(widest[2:]) + len(HEADERS) - 1  # one space between columns
+    spare = max(width - fixed, 18)
+    layer_w = min(widest[0], max(10, spare - min(widest[1], spare // 2)))
+    type_w = min(widest[1], max(8, spare - layer_w))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0, expand=False)
+    table.add_column("Layer", no_wrap=True, overflow="ellipsis", width=layer_w)
+    table.add_column("Type", no_wrap=True, overflow="ellipsis", width=type_w)
+    for header, size in zip(HEADERS[2:6], widest[2:6], strict=False):
+        table.add_column(header, no_wrap=True, width=size)
+    for header in HEADERS[6:]:
+        table.add_column(header, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _exact(value: int) -> str:
+    """``1.2M (1,234,567)``, or just ``512`` when the short form is already exact."""
+    short = human_count(value)
+    return short if short == f"{value:,}" else f"{short} ({value:,})"
+
+
+def totals_text(result: TraceResult) -> Text:
+    """The lines under the table: inputs, parameters, memory, MACs."""
+    totals = result.totals
+    inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs) or "none"
+    lines = [
+        f"Input: {inputs}  ({result.input_origin})" if result.input_origin else f"Input: {inputs}",
+        f"Params: {totals.params:,} (trainable {totals.trainable:,}, non-trainable {totals.non_trainable:,}); "
+        f"parameter memory {human_bytes(totals.param_bytes)}",
+        f"MACs: {_exact(totals.macs)}; activation memory of the batch: "
+        f"{human_bytes(totals.activation_bytes)}; device {result.device}",
+    ]
+    if result.budget_exceeded:
+        lines.append(f"Outputs past the {human_bytes(result.budget_bytes)} budget were not kept (statistics only).")
+    return Text("\n".join(lines))
+
+
+def summary_view(result: TraceResult, depth: int | None = None, width: int = 120) -> RenderableType:
+    """The whole ``nnview summary`` output, fitted to ``width`` columns."""
+    title = Text(f"{result.model_name}  ({result.source})", style="bold")
+    return Group(title, layer_table(result, depth, width), totals_text(result))
+
+
+def error_view(error: ErrorRecord) -> Text:
+    """A user error: what is wrong, where, what was expected, and the fix."""
+    text = Text()
+    text.append(f"error [{error.kind}]", style="bold red")
+    if error.layer is not None:
+        text.append(f" in {error.layer or error.type} ({error.type})", style="bold")
+    text.append(f": {error.message}\n")
+    if error.inputs:
+        text.append("  got:      " + ", ".join(f"{s.shape_text()} {s.dtype}" for s in error.inputs) + "\n")
+    if error.expected:
+        text.append(f"  expected: {error.expected}\n")
+    if error.location:
+        text.append(f"  at:       {error.location}\n")
+    if error.partial:
+        ran = [rec.label for rec in error.partial if rec.outputs and rec.index != 0]
+        text.append(f"  traced before the failure: {', '.join(ran) if ran else 'nothing'}\n")
+    text.append("  fix: ", style="bold green")
+    text.append(error.hint)
+    if error.output.strip():
+        text.append("\n  the file printed:\n    " + "\n    ".join(error.output.strip().splitlines()[-10:]))
+    return text
+
+
+def print_error(error: ErrorRecord, console: Console) -> None:
+    """Print :func:`error_view` to ``console``."""
+    console.print(error_view(error))
