@@ -13,8 +13,21 @@ EXIT_USER_ERROR = 2
 COMMANDS = ("summary",)
 
 
+def bundled_model() -> str:
+    """The path of the bundled default model, models/simple.py (also inside an installed wheel)."""
+    from importlib.resources import files
+
+    return str(files("tui") / "examples" / "simple.py")
+
+
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="FILE[:NAME]", help="model file (or pkg.module:attr), optionally :NAME")
+    parser.add_argument(
+        "model",
+        metavar="FILE[:NAME]",
+        nargs="?",
+        default=None,
+        help="model file (or pkg.module:attr), optionally :NAME; the bundled models/simple.py if left out",
+    )
     parser.add_argument(
         "--input",
         action="append",
@@ -53,6 +66,7 @@ def run_summary(argv: Sequence[str]) -> int:
     from tui.report import error_view, summary_view
 
     args = summary_parser().parse_args(argv)
+    args.model = args.model or bundled_model()
     if args.batch < 1:
         summary_parser().error("--batch must be at least 1")
     try:

@@ -59,7 +59,7 @@ def layer_rows(result: TraceResult, depth: int | None = None) -> list[tuple[str,
             compact_shape(rec.weight) if rec.weight is not None else "-",
             shapes_text(rec.outputs),
             rec.activation or "-",
-            human_count(rec.params_total) if rec.params_total else "-",
+            (human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
             human_count(rec.macs) if rec.macs else "-",
         )
         for rec in visible_layers(result.layers, depth)
@@ -113,6 +113,10 @@ def totals_text(result: TraceResult) -> Text:
         f"MACs: {_exact(totals.macs)}; activation memory of the batch: "
         f"{human_bytes(totals.activation_bytes)}; device {result.device}",
     ]
+    if any(rec.shared for rec in result.layers):
+        lines.append("* shares a weight with another layer (tied); the total counts it once.")
+    if result.macs_uncounted:
+        lines.append(f"MACs are a lower bound: no formula could count {', '.join(result.macs_uncounted)}.")
     if result.budget_exceeded:
         lines.append(f"Outputs past the {human_bytes(result.budget_bytes)} budget were not kept (statistics only).")
     return Text("\n".join(lines))

@@ -43,7 +43,7 @@ def _native_mha_flop(
 # kernel behind F.scaled_dot_product_attention and the fused nn.MultiheadAttention fast path.
 FLOP_FORMULAS: dict[Any, Any] = {
     **flop_registry,
-    aten._scaled_dot_product_flash_attention_for_cpu: shape_wrapper(sdpa_flop),  # type: ignore[no-untyped-call]
+    aten._scaled_dot_product_flash_attention_for_cpu: sdpa_flop,  # already shape-wrapped by torch
     aten._native_multi_head_attention: shape_wrapper(_native_mha_flop),  # type: ignore[no-untyped-call]
 }
 
@@ -104,6 +104,7 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
         self.on_activation = on_activation
         self.on_write = on_write
         self.paused = False
+        self.uncounted: set[str] = set()
         self._ops: dict[Any, _OpFacts] = {}
 
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
@@ -121,8 +122,11 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 return decomposed
         if facts.formula is not None:
             out = func(*args, **kwargs)
-            flops = None if kwargs else _matmul_flops(facts.packet, args)
-            self.on_flops(_count(facts.formula, args, kwargs, out) if flops is None else flops)
+            try:
+                flops = None if kwargs else _matmul_flops(facts.packet, args)
+                self.on_flops(_count(facts.formula, args, kwargs, out) if flops is None else flops)
+            except Exception:  # noqa: BLE001 - a formula that cannot read these args must not fail the user's model
+                self.uncounted.add(str(facts.packet))
             return out
         if facts.mutable:
             for arg in args:

@@ -69,6 +69,7 @@ class LayerRecord:
         weight: shape of the module's ``weight`` tensor, if it has one.
         bias: shape of the module's ``bias`` tensor, if it has one.
         params: parameters the module owns directly (not its children's).
+        shared: how many of ``params`` another module also owns (tied weights).
         params_total: distinct parameters in the module's subtree.
         trainable: distinct parameters in the subtree with ``requires_grad``.
         macs: multiply-accumulates of this call including its children (FLOPs / 2).
@@ -89,6 +90,7 @@ class LayerRecord:
     weight: tuple[int, ...] | None
     bias: tuple[int, ...] | None
     params: int
+    shared: int
     params_total: int
     trainable: int
     macs: int
@@ -116,6 +118,7 @@ class LayerRecord:
             "weight": list(self.weight) if self.weight is not None else None,
             "bias": list(self.bias) if self.bias is not None else None,
             "params": self.params,
+            "shared_params": self.shared,
             "params_total": self.params_total,
             "trainable": self.trainable,
             "macs": self.macs,
@@ -220,6 +223,7 @@ class TraceResult:
         captured: layer index -> detached CPU output tensors, for layers within the budget.
         budget_bytes: the memory budget the captured tensors were kept within.
         budget_exceeded: whether some layers kept statistics only.
+        macs_uncounted: aten ops whose FLOP formula failed, so MACs are a lower bound.
     """
 
     model_name: str
@@ -233,6 +237,7 @@ class TraceResult:
     captured: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
     budget_bytes: int = 0
     budget_exceeded: bool = False
+    macs_uncounted: tuple[str, ...] = ()
 
     def layer(self, name: str, call: int = 0) -> LayerRecord:
         """The record of module ``name``'s ``call``-th call; ``KeyError`` if it never ran."""
@@ -252,4 +257,5 @@ class TraceResult:
             "inputs": [t.to_json() for t in self.inputs],
             "layers": [rec.to_json() for rec in self.layers],
             "totals": self.totals.to_json(),
+            "macs_uncounted": list(self.macs_uncounted),
         }

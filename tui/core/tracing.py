@@ -214,10 +214,16 @@ def _freeze(recorder: _Recorder, keeper: OutputKeeper) -> list[LayerRecord]:
         if call.parent_index >= 0:
             flops[call.parent_index] += flops[call.index]
     counts = _ParameterCounts()
+    owners: dict[int, int] = {}
+    for module in {id(c.module): c.module for c in calls}.values():
+        for param in {id(p): p for p in module._parameters.values() if p is not None}.values():
+            owners[id(param)] = owners.get(id(param), 0) + 1
     records = []
     for call in calls:
         module = call.module
         params, total, trainable = counts.of(module)
+        own = {id(p): p for p in module._parameters.values() if p is not None}.values()
+        shared = sum(p.numel() for p in own if owners[id(p)] > 1)
         weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
         records.append(
             LayerRecord(
@@ -232,6 +238,7 @@ def _freeze(recorder: _Recorder, keeper: OutputKeeper) -> list[LayerRecord]:
                 weight=tuple(weight.shape) if isinstance(weight, torch.Tensor) else None,
                 bias=tuple(bias.shape) if isinstance(bias, torch.Tensor) else None,
                 params=params,
+                shared=shared,
                 params_total=total,
                 trainable=trainable,
                 macs=flops[call.index] // 2,
@@ -313,4 +320,5 @@ def _run_trace(
         captured=keeper.captured_by_index(),
         budget_bytes=budget_bytes,
         budget_exceeded=keeper.exceeded,
+        macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
     )
