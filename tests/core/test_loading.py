@@ -118,7 +118,9 @@ def test_example_input_tuple_dict_and_function(tmp_path: Path) -> None:
     )
     as_tuple = write(tmp_path, body + "example_input = (torch.randn(2, 3), torch.randn(2, 5))\n", "t.py")
     as_dict = write(tmp_path, body + "example_input = {'x': torch.randn(6, 3), 'y': torch.randn(6, 5)}\n", "d.py")
-    as_func = write(tmp_path, body + "def example_input():\n    return (torch.randn(1, 3), torch.randn(1, 5))\n", "f.py")
+    as_func = write(
+        tmp_path, body + "def example_input():\n    return (torch.randn(1, 3), torch.randn(1, 5))\n", "f.py"
+    )
     assert [s.shape for s in summarize(as_tuple).inputs] == [(2, 3), (2, 5)]
     assert [s.shape for s in summarize(as_dict).inputs] == [(6, 3), (6, 5)]
     assert [s.shape for s in summarize(as_func).inputs] == [(1, 3), (1, 5)]

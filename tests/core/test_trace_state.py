@@ -115,7 +115,11 @@ def test_meta_device_trace_gives_shapes_params_and_macs_without_statistics() -> 
 
 def test_statistics_match_torch_reference_values() -> None:
     torch.manual_seed(1)
-    tensors = [torch.randn(3, 50) * 4 + 2, torch.randn(3, 50).relu(), torch.tensor([[1.0, float("nan"), 0.0, float("inf")]])]
+    tensors = [
+        torch.randn(3, 50) * 4 + 2,
+        torch.randn(3, 50).relu(),
+        torch.tensor([[1.0, float("nan"), 0.0, float("inf")]]),
+    ]
     stats = describe_tensors(tensors)
     for tensor, got in zip(tensors, stats, strict=True):
         assert got is not None
