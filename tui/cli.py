@@ -84,7 +84,8 @@ def run_summary(argv: Sequence[str]) -> int:
             traceback.print_exception(exc.__cause__ or exc)
         if args.json:
             print(json.dumps({"error": exc.record.to_json()}))
-        Console(stderr=True, highlight=False).print(error_view(exc.record))
+        # soft_wrap: the terminal wraps long lines itself, and piped text stays greppable.
+        Console(stderr=True, highlight=False, soft_wrap=True).print(error_view(exc.record))
         return EXIT_USER_ERROR
     if args.json:
         print(json.dumps(result.to_json()))

@@ -132,8 +132,10 @@ def error_view(error: ErrorRecord) -> Text:
     """A user error: what is wrong, where, what was expected, and the fix."""
     text = Text()
     text.append(f"error [{error.kind}]", style="bold red")
-    if error.layer is not None:
-        text.append(f" in {error.layer or error.type} ({error.type})", style="bold")
+    if error.layer:
+        text.append(f" in {error.layer} ({error.type})", style="bold")
+    elif error.layer == "":
+        text.append(f" in {error.type}", style="bold")
     text.append(f": {error.message}\n")
     if error.inputs:
         text.append("  got:      " + ", ".join(f"{s.shape_text()} {s.dtype}" for s in error.inputs) + "\n")

@@ -25,11 +25,18 @@ def _shape(t: torch.Tensor) -> str:
 
 
 def _producer(x: torch.Tensor, recorder: _Recorder, partial: tuple[LayerRecord, ...]) -> str:
-    """The layer whose output ``x`` is, for "receives 10 features from fc1"; else the model input."""
+    """Where ``x`` came from, for "receives 10 features from fc1".
+
+    The layer whose output it is (through activations); the model input if it is one of the
+    example tensors; else the code after the last layer that finished (``x * 0.5`` and the like).
+    """
     for index in recorder.producers.get(id(x), ()):
         if index < len(partial) and partial[index].index != 0:
             return partial[index].name
-    return MODEL_INPUT
+    if any(t is x for t in recorder.model_inputs):
+        return MODEL_INPUT
+    finished = [rec for rec in partial if rec.outputs and rec.index != 0 and rec.is_leaf]
+    return f"the code after {finished[-1].name}" if finished else MODEL_INPUT
 
 
 def _check_module(module: nn.Module, name: str, x: torch.Tensor | None, source: str) -> _Finding | None:
@@ -48,8 +55,9 @@ def _check_module(module: nn.Module, name: str, x: torch.Tensor | None, source: 
             )
         if x.numel() and x.device.type != "meta" and (int(x.max()) >= module.num_embeddings or int(x.min()) < 0):
             return (
-                "forward",
-                f"{name} has {module.num_embeddings} embeddings but got ids from {int(x.min())} to {int(x.max())}",
+                "input",
+                f"{name} ({kind}) has {module.num_embeddings} embeddings but got ids "
+                f"from {int(x.min())} to {int(x.max())}",
                 f"keep ids in [0, {module.num_embeddings}) or raise num_embeddings to at least {int(x.max()) + 1}",
                 f"ids in [0, {module.num_embeddings})",
             )
@@ -60,12 +68,13 @@ def _check_module(module: nn.Module, name: str, x: torch.Tensor | None, source: 
         and (x.is_floating_point() or weight.is_floating_point())
     ):
         want = dtype_name(weight.dtype)
-        return (
-            "dtype",
-            f"{name} ({kind}) has {want} weights but got a {dtype_name(x.dtype)} input",
-            f"convert the input to {want} (e.g. x.to(torch.{want})) before {name}",
-            want,
+        shape = "x".join(str(d) for d in x.shape)
+        fix = (
+            f"feed {want} values: x.to(torch.{want}) in the file, or --input {shape} without :{dtype_name(x.dtype)}"
+            if source == MODEL_INPUT
+            else f"convert the tensor to {want} (x.to(torch.{want})) before {name}"
         )
+        return ("dtype", f"{name} ({kind}) has {want} weights but got {dtype_name(x.dtype)} input", fix, want)
     if isinstance(module, nn.Linear) and x.dim() >= 1 and x.shape[-1] != module.in_features:
         got = x.shape[-1]
         return (
@@ -157,9 +166,14 @@ def diagnose(
     found = _check_module(module, name, first, _producer(first, recorder, partial) if first is not None else "")
     if found is not None:
         kind, message, hint, expected = found
+    elif isinstance(exc, SystemExit):
+        kind, expected = "forward", None
+        message = f"{name} called sys.exit({exc.code!r}) during forward()"
+        hint = f"remove the sys.exit call at {location}: nnview runs forward() to trace the model"
     else:
         kind = _classify(exc)
-        message = f"{name} ({type(module).__name__}) failed: {describe_exception(exc)}"
+        label = f"{name} ({type(module).__name__})" if failing.name else name
+        message = f"{label} failed: {describe_exception(exc)}"
         hint = f"look at {location} and the shapes {name} receives" if location else f"check the inputs {name} receives"
         expected = None
     return ErrorRecord(

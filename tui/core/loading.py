@@ -104,14 +104,19 @@ def _exec_file(path: Path) -> tuple[dict[str, Any], str]:
                 location=str(path),
             )
         )
+    text = raw.decode("utf-8", errors="replace")
     try:
         code = compile(raw, str(path), "exec", dont_inherit=True)
     except SyntaxError as exc:
+        undecodable = "decode" in str(exc.msg) or "codec" in str(exc.msg)
+        if not undecodable and not _looks_like_python(text):
+            raise NnviewError(_not_python(path, text)) from exc
         where = f"{path}:{exc.lineno}:{exc.offset}" if exc.lineno else str(path)
+        line = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
         raise NnviewError(
             ErrorRecord(
                 kind="syntax",
-                message=f"syntax error in {where}: {exc.msg}",
+                message=f"syntax error in {where}: {exc.msg}{line}",
                 hint=f"fix line {exc.lineno} of {path.name}" if exc.lineno else "fix the file",
                 location=where,
             )
@@ -126,14 +131,36 @@ def _exec_file(path: Path) -> tuple[dict[str, Any], str]:
     module.__file__ = str(path.resolve())
     # Registered so that dataclasses, pickling and typing inside the file can find their module.
     sys.modules[module_name] = module
-    _, output = run_user_code(
-        lambda: exec(code, module.__dict__),
-        "loading the file",
-        (str(path),),
-        path.resolve().parent,
-        str(path),
-    )
+    try:
+        _, output = run_user_code(
+            lambda: exec(code, module.__dict__),  # running the user's model file is the point
+            "loading the file",
+            (str(path),),
+            path.resolve().parent,
+            str(path),
+        )
+    except NnviewError as exc:
+        del sys.modules[module_name]
+        if not _looks_like_python(text):
+            raise NnviewError(_not_python(path, text)) from exc
+        raise
     return module.__dict__, output
+
+
+def _looks_like_python(text: str) -> bool:
+    """Whether any line starts like Python code does (import, def, class, a decorator)."""
+    return bool(re.search(r"^\s*(import |from \S+ import |def |class |@)", text, re.MULTILINE))
+
+
+def _not_python(path: Path, text: str) -> ErrorRecord:
+    """The record for a file that is plainly something else (Markdown, CSV, notes) named .py."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return ErrorRecord(
+        kind="syntax",
+        message=f"{path} does not look like Python source: no import, def or class lines (it starts {first[:40]!r})",
+        hint="point nnview at a .py file that defines a torch.nn.Module",
+        location=str(path),
+    )
 
 
 def _import_module(dotted: str) -> tuple[dict[str, Any], str, tuple[str, ...]]:

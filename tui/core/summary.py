@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tui.core.inputs import parse_input_spec, resolve_inputs
 from tui.core.loading import load_model
-from tui.core.records import TraceResult
+from tui.core.records import NnviewError, TraceResult
 from tui.core.tracing import DEFAULT_BUDGET_BYTES, trace_model
+from tui.core.usercode import sandboxed_process_state
 
 
 def summarize(
@@ -30,12 +33,18 @@ def summarize(
     """
     specs = [parse_input_spec(text) for text in inputs or []]
     loaded = load_model(target, meta=meta)
-    example = resolve_inputs(loaded, specs, batch)
-    return trace_model(
-        loaded.model,
-        example,
-        model_name=loaded.name,
-        source=loaded.source,
-        budget_bytes=budget_bytes,
-        user_files=loaded.user_files,
-    )
+    # forward() is the user's code too: its prints must not reach our stdout, and a chdir is undone.
+    with sandboxed_process_state(None, loaded.source) as printed:
+        try:
+            example = resolve_inputs(loaded, specs, batch)
+            return trace_model(
+                loaded.model,
+                example,
+                model_name=loaded.name,
+                source=loaded.source,
+                budget_bytes=budget_bytes,
+                user_files=loaded.user_files,
+            )
+        except NnviewError as exc:
+            output = loaded.output + printed.getvalue()
+            raise NnviewError(replace(exc.record, output=output)) from exc.__cause__

@@ -91,6 +91,7 @@ class _Recorder:
         self.counts: dict[int, int] = {}
         self.producers: dict[int, tuple[int, ...]] = {}
         self.keeper = keeper
+        self.model_inputs: list[torch.Tensor] = []
         self.thread = threading.get_ident()
         self.watcher = OpWatcher(self.on_flops, self.on_activation, keeper.before_write)
 
@@ -295,12 +296,13 @@ def _run_trace(
 ) -> TraceResult:
     keeper = OutputKeeper(budget_bytes)
     recorder = _Recorder(model, keeper)
+    recorder.model_inputs = tensor_specs(example.args) + tensor_specs(example.kwargs)
     try:
         with traced(model, recorder):
             model(*example.args, **example.kwargs)
-    except NnviewError:
+    except (NnviewError, KeyboardInterrupt):
         raise
-    except Exception as exc:
+    except BaseException as exc:
         failing = recorder.stack[-1] if recorder.stack else None
         keeper.finish()
         partial = tuple(_freeze(recorder, keeper))
