@@ -90,11 +90,15 @@ def test_calls_from_another_thread_are_not_recorded() -> None:
 def test_budget_keeps_statistics_only_past_the_limit() -> None:
     model = nn.Sequential(*[nn.Linear(256, 256) for _ in range(4)])
     x = torch.randn(64, 256)  # each output is 64*256*4 = 65,536 bytes
-    result = trace_model(model, ExampleInput((x,)), budget_bytes=2 * 65_536)
+    # Three tensors fit: the input x (kept as layer 0's input), then the outputs of 0 and 1, which are
+    # also the inputs of 1 and 2 and so cost nothing more.
+    result = trace_model(model, ExampleInput((x,)), budget_bytes=3 * 65_536)
     assert result.budget_exceeded
     kept = [rec.name for rec in result.layers if rec.captured]
     # The root's output is the last layer's tensor, which came after the budget ran out.
     assert kept == ["0", "1"]
+    assert sorted(result.captured_inputs) == [1, 2, 3]  # layer indices of "0", "1", "2"
+    assert result.captured_inputs[2][0] is result.captured[1][0]
     assert all(rec.stats is not None for rec in result.layers)
     last = result.layer("3")
     with torch.no_grad():

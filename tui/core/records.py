@@ -220,7 +220,9 @@ class TraceResult:
         device: the device the pass ran on, e.g. ``"cpu"`` or ``"meta"``.
         layers: one record per module call, in execution order; the root first.
         totals: whole-model figures.
-        captured: layer index -> detached CPU output tensors, for layers within the budget.
+        captured: layer index -> output tensors (detached, on CPU), for layers within the budget.
+        captured_inputs: layer index -> the inputs of leaf layers with a weight, as they saw them.
+        activated: layer index -> the output after the activation applied next (``relu(fc1(x))``).
         budget_bytes: the memory budget the captured tensors were kept within.
         budget_exceeded: whether some layers kept statistics only.
         macs_uncounted: aten ops whose FLOP formula failed, so MACs are a lower bound.
@@ -235,6 +237,8 @@ class TraceResult:
     layers: tuple[LayerRecord, ...]
     totals: Totals
     captured: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+    captured_inputs: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
+    activated: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     budget_bytes: int = 0
     budget_exceeded: bool = False
     macs_uncounted: tuple[str, ...] = ()

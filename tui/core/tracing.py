@@ -18,11 +18,12 @@ from torch.nn.modules.module import register_module_forward_hook, register_modul
 from torch.utils._pytree import tree_leaves
 
 from tui.core.activations import module_activation
+from tui.core.capture import ACTIVATED, INPUT, OUTPUT, CaptureStore
 from tui.core.diagnosis import diagnose
 from tui.core.inputs import ExampleInput, dtype_name
 from tui.core.opwatch import OpWatcher
 from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
-from tui.core.stats import OutputKeeper, totals_for
+from tui.core.stats import totals_for
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
@@ -84,16 +85,16 @@ class _Call:
 class _Recorder:
     """Hook and dispatch-mode callbacks that build the list of calls."""
 
-    def __init__(self, model: nn.Module, keeper: OutputKeeper) -> None:
+    def __init__(self, model: nn.Module, store: CaptureStore) -> None:
         self.names = {id(m): n for n, m in model.named_modules()}
         self.calls: list[_Call] = []
         self.stack: list[_Call] = []
         self.counts: dict[int, int] = {}
         self.producers: dict[int, tuple[int, ...]] = {}
-        self.keeper = keeper
+        self.store = store
         self.model_inputs: list[torch.Tensor] = []
         self.thread = threading.get_ident()
-        self.watcher = OpWatcher(self.on_flops, self.on_activation, keeper.before_write)
+        self.watcher = OpWatcher(self.on_flops, self.on_activation, store.before_write)
 
     def pre(self, module: nn.Module, args: Any) -> None:
         if id(module) not in self.names or threading.get_ident() != self.thread:
@@ -103,6 +104,9 @@ class _Recorder:
         parent = self.stack[-1] if self.stack else None
         call = _Call(len(self.calls), module, self.names[id(module)], parent, count)
         call.inputs = tensor_specs(args)
+        if not module._modules and isinstance(getattr(module, "weight", None), torch.Tensor):
+            # Kept before forward runs: the neuron view needs x exactly as this layer saw it.
+            self.store.keep((INPUT, call.index), call.inputs)
         self.calls.append(call)
         self.stack.append(call)
         name = module_activation(module)
@@ -131,7 +135,7 @@ class _Recorder:
                 self.producers[id(tensor)] = (*self.producers.get(id(tensor), ()), call.index)
         self.watcher.paused = True
         try:
-            self.keeper.keep(call.index, call.outputs)
+            self.store.keep_output(call.index, call.outputs)
         finally:
             self.watcher.paused = False
 
@@ -147,6 +151,10 @@ class _Recorder:
 
     def on_activation(self, source: torch.Tensor, out: Any, name: str) -> None:
         self.mark(source, name)
+        if isinstance(out, torch.Tensor):
+            for index in self.producers.get(id(source), ()):
+                if (ACTIVATED, index) not in self.store.kept:
+                    self.store.keep((ACTIVATED, index), [out])
         if isinstance(out, torch.Tensor) and id(source) in self.producers:
             self.producers[id(out)] = self.producers[id(source)]
 
@@ -207,7 +215,7 @@ class _ParameterCounts:
         return known
 
 
-def _freeze(recorder: _Recorder, keeper: OutputKeeper) -> list[LayerRecord]:
+def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
     """Turn the running calls into records: inclusive MACs, parameter counts, statistics."""
     calls = recorder.calls
     flops = [c.flops for c in calls]
@@ -244,8 +252,8 @@ def _freeze(recorder: _Recorder, keeper: OutputKeeper) -> list[LayerRecord]:
                 trainable=trainable,
                 macs=flops[call.index] // 2,
                 activation=call.activation,
-                stats=keeper.stats_for(call.index),
-                captured=keeper.is_captured(call.index),
+                stats=store.stats_for(call.index),
+                captured=(OUTPUT, call.index) in store.kept,
                 is_leaf=not any(child is not None for child in module._modules.values()),
             )
         )
@@ -294,8 +302,8 @@ def _run_trace(
     budget_bytes: int,
     user_files: tuple[str, ...],
 ) -> TraceResult:
-    keeper = OutputKeeper(budget_bytes)
-    recorder = _Recorder(model, keeper)
+    store = CaptureStore(budget_bytes)
+    recorder = _Recorder(model, store)
     recorder.model_inputs = tensor_specs(example.args) + tensor_specs(example.kwargs)
     try:
         with traced(model, recorder):
@@ -304,11 +312,11 @@ def _run_trace(
         raise
     except BaseException as exc:
         failing = recorder.stack[-1] if recorder.stack else None
-        keeper.finish()
-        partial = tuple(_freeze(recorder, keeper))
+        store.finish()
+        partial = tuple(_freeze(recorder, store))
         raise NnviewError(diagnose(exc, failing, recorder, partial, user_files)) from exc
-    keeper.finish()
-    records = _freeze(recorder, keeper)
+    store.finish()
+    records = _freeze(recorder, store)
     given = tensor_specs(example.args) + tensor_specs(example.kwargs)
     return TraceResult(
         model_name=model_name or type(model).__name__,
@@ -319,8 +327,10 @@ def _run_trace(
         device=str(given[0].device) if given else "cpu",
         layers=tuple(records),
         totals=totals_for(model, records),
-        captured=keeper.captured_by_index(),
+        captured=store.slots(OUTPUT),
+        captured_inputs=store.slots(INPUT),
+        activated={index: tensors[0] for index, tensors in store.slots(ACTIVATED).items()},
         budget_bytes=budget_bytes,
-        budget_exceeded=keeper.exceeded,
+        budget_exceeded=store.exceeded,
         macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
     )
