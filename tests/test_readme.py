@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command_exactly() -> None:
 def test_readme_sample_is_what_nnview_prints_at_80_columns() -> None:
     from rich.console import Console
 
-    from tui.core.summary import summarize
+    from tui.core.session import summarize
     from tui.report import summary_view
 
     text = (ROOT / "README.md").read_text()

@@ -62,7 +62,7 @@ def run_summary(argv: Sequence[str]) -> int:
     from rich.console import Console
 
     from tui.core.records import NnviewError
-    from tui.core.summary import summarize
+    from tui.core.session import summarize
     from tui.report import error_view, summary_view
 
     args = summary_parser().parse_args(argv)

@@ -9,7 +9,7 @@ import sys
 def test_importing_the_core_loads_no_terminal_library() -> None:
     code = (
         "import sys\n"
-        "import tui.core.summary, tui.core.tracing, tui.core.loading, tui.core.diagnosis, tui.core.stats\n"
+        "import tui.core.session, tui.core.tracing, tui.core.loading, tui.core.diagnosis, tui.core.stats\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'rich', 'plotext', 'textual_plotext'}"
         " or m in {'tui.app', 'tui.report', 'tui.cli'})\n"
         "print(','.join(bad))\n"

@@ -13,7 +13,7 @@ import torch
 from tui.core.inputs import parse_input_spec, resolve_inputs
 from tui.core.loading import load_model
 from tui.core.records import NnviewError, TensorSpec
-from tui.core.summary import summarize
+from tui.core.session import summarize
 
 HEADER = "import torch\nfrom torch import nn\n"
 

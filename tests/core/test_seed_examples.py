@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from tests.conftest import MODELS
-from tui.core.summary import summarize
+from tui.core.session import summarize
 
 
 def test_simple_nn_matches_the_seed_table() -> None:

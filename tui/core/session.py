@@ -1,0 +1,158 @@
+"""A model opened for exploring: the loaded model, its example batch and the latest trace.
+
+Every method blocks (loading a file, running forward); the explorer calls them from a worker
+thread. Nothing here knows about terminals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+
+from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor, parse_input_spec, resolve_inputs
+from tui.core.loading import LoadedModel, load_model
+from tui.core.records import ErrorRecord, NnviewError, TensorSpec, TraceResult
+from tui.core.tracing import DEFAULT_BUDGET_BYTES, trace_model
+from tui.core.usercode import run_user_code, sandboxed_process_state
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user asked for on the command line."""
+
+    target: str
+    inputs: tuple[str, ...] = ()
+    batch: int = 4
+    meta: bool = False
+    budget_bytes: int = DEFAULT_BUDGET_BYTES
+
+
+@dataclass
+class ModelSession:
+    """The model being explored and its latest trace.
+
+    Attributes:
+        options: the command-line choices.
+        loaded: the built model, after :meth:`open`.
+        example: the batch the latest trace used.
+        result: the latest trace.
+        batches_drawn: how many new batches :meth:`new_batch` has drawn (its seed).
+    """
+
+    options: SessionOptions
+    loaded: LoadedModel | None = None
+    example: ExampleInput | None = None
+    result: TraceResult | None = None
+    batches_drawn: int = 0
+    _dataset: Any = field(default=None, repr=False)
+
+    def open(self) -> TraceResult:
+        """Load the file, decide the example input and trace it (also used to reload after an edit).
+
+        Raises:
+            NnviewError: any user mistake, with the load output attached.
+        """
+        specs = [parse_input_spec(text) for text in self.options.inputs]
+        loaded = self.loaded = load_model(self.options.target, meta=self.options.meta)
+        self._dataset = None
+        self.batches_drawn = 0
+        return self._run(lambda: resolve_inputs(loaded, specs, self.options.batch))
+
+    def new_batch(self) -> TraceResult:
+        """Trace another batch: drawn from the file's ``dataset()`` if it has one, else new random values."""
+        if self.loaded is None or self.example is None:
+            return self.open()
+        self.batches_drawn += 1
+        generator = torch.Generator().manual_seed(self.batches_drawn)
+        data = self._training_inputs()
+        if data is not None:
+            picks = torch.randint(0, data.shape[0], (self.options.batch,), generator=generator)
+            device = self.example.args[0].device if self.example.args else torch.device("cpu")
+            fresh = ExampleInput((data[picks].to(device),), {}, False, f"dataset() batch {self.batches_drawn}")
+        else:
+            fresh = _random_like(self.example, generator, self.batches_drawn)
+        return self._run(lambda: fresh)
+
+    def _training_inputs(self) -> torch.Tensor | None:
+        """The training inputs of the file's ``dataset()``, if it has one that returns tensors."""
+        assert self.loaded is not None
+        make = self.loaded.namespace.get("dataset")
+        if not callable(make) or self.options.meta:
+            return None
+        if self._dataset is None:
+            self._dataset, _ = run_user_code(
+                make, "calling dataset()", self.loaded.user_files, None, self.loaded.source
+            )
+        data = self._dataset
+        first = data[0] if isinstance(data, (tuple, list)) and data else None
+        return first if isinstance(first, torch.Tensor) and first.dim() >= 1 and first.shape[0] > 0 else None
+
+    def _run(self, make_example: Any) -> TraceResult:
+        """Trace with the user's prints captured and any chdir undone; errors carry the printed text."""
+        assert self.loaded is not None
+        loaded = self.loaded
+        with sandboxed_process_state(None, loaded.source) as printed:
+            try:
+                example = make_example()
+                result = trace_model(
+                    loaded.model,
+                    example,
+                    model_name=loaded.name,
+                    source=loaded.source,
+                    budget_bytes=self.options.budget_bytes,
+                    user_files=loaded.user_files,
+                )
+            except NnviewError as exc:
+                output = loaded.output + printed.getvalue()
+                raise NnviewError(replace(exc.record, output=output)) from exc.__cause__
+        self.example, self.result = example, result
+        return result
+
+
+def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -> ExampleInput:
+    """New random tensors with the shapes and dtypes of ``example`` (integer ids stay in their range)."""
+
+    def fresh(value: Any) -> Any:
+        if not isinstance(value, torch.Tensor):
+            return value
+        spec = TensorSpec(tuple(value.shape), dtype_name(value.dtype))
+        if spec.dtype not in DTYPES:
+            raise NnviewError(
+                ErrorRecord(
+                    kind="input",
+                    message=f"cannot draw random {spec.dtype} inputs",
+                    hint="use b only with float or integer inputs",
+                )
+            )
+        limit = int(value.max()) + 1 if not value.is_floating_point() and value.numel() else 10
+        return make_tensor(spec, value.device, max(limit, 2), generator)
+
+    args = tuple(fresh(a) for a in example.args)
+    kwargs = {k: fresh(v) for k, v in example.kwargs.items()}
+    return ExampleInput(args, kwargs, example.inferred, f"random batch {draw}")
+
+
+def summarize(
+    target: str,
+    *,
+    inputs: list[str] | None = None,
+    batch: int = 4,
+    meta: bool = False,
+    budget_bytes: int = DEFAULT_BUDGET_BYTES,
+) -> TraceResult:
+    """Load ``FILE[:NAME]`` (or ``pkg.module:attr``) and trace one forward pass.
+
+    Args:
+        target: the model file or module path, optionally with ``:NAME``.
+        inputs: ``--input`` specs such as ``"4x5"`` or ``"2x12:long"``, one per positional input.
+        batch: batch size where nnview makes the input itself.
+        meta: build and trace on the meta device (shapes, parameters and MACs only).
+        budget_bytes: bytes of layer outputs to keep for display.
+
+    Raises:
+        NnviewError: any user mistake, as a structured record.
+    """
+    options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes)
+    return ModelSession(options).open()
