@@ -103,11 +103,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args and args[0] == "summary":
         return run_summary(args[1:])
-    print(
-        "nnview: the interactive explorer is not built yet; use `nnview summary FILE` for now",
-        file=sys.stderr,
+    return run_explorer(args)
+
+
+def explorer_parser() -> argparse.ArgumentParser:
+    """The parser for ``nnview [FILE]``."""
+    parser = argparse.ArgumentParser(
+        prog="nnview",
+        description="Explore a PyTorch model in the terminal. `nnview summary FILE` prints a table instead.",
     )
-    return EXIT_USER_ERROR
+    _add_model_arguments(parser)
+    parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
+    parser.add_argument("--budget-mb", type=float, default=256, metavar="MB", help="memory for keeping layer outputs")
+    parser.add_argument("--no-watch", action="store_true", help="do not reload when the model file is saved")
+    return parser
+
+
+def run_explorer(argv: Sequence[str]) -> int:
+    """``nnview [FILE]``: check the target, then open the explorer; exit 2 before the UI on a bad path."""
+    from rich.console import Console
+
+    from tui.core.loading import parse_target
+    from tui.core.records import NnviewError
+    from tui.core.session import SessionOptions
+    from tui.report import error_view
+
+    args = explorer_parser().parse_args(argv)
+    target = args.model or bundled_model()
+    try:
+        parse_target(target)
+    except NnviewError as exc:
+        Console(stderr=True, highlight=False, soft_wrap=True).print(error_view(exc.record))
+        return EXIT_USER_ERROR
+    from tui.app import NnviewApp
+
+    options = SessionOptions(target, tuple(args.input), args.batch, args.meta, int(args.budget_mb * 1024 * 1024))
+    NnviewApp(options, watch=not args.no_watch).run()
+    return 0
 
 
 if __name__ == "__main__":

@@ -7,46 +7,8 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tui.core.records import ErrorRecord, LayerRecord, TensorSpec, TraceResult
-
-
-def human_count(value: int) -> str:
-    """``1234567`` -> ``1.23M``; small numbers as they are."""
-    for size, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:,}"
-
-
-def human_bytes(value: int) -> str:
-    """``2048`` -> ``2.0 KiB``."""
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{value} B"
-
-
-def compact_shape(shape: tuple[int, ...]) -> str:
-    """``(4, 1, 28, 28)`` written tight for tables: ``(4,1,28,28)``."""
-    return "(" + ",".join(str(d) for d in shape) + ")"
-
-
-def shapes_text(specs: tuple[TensorSpec, ...]) -> str:
-    """Every shape on its own line; a dash for none."""
-    return "\n".join(compact_shape(spec.shape) for spec in specs) or "-"
-
-
-def row_label(rec: LayerRecord) -> str:
-    """The tree cell: indentation by depth, then the last part of the name (the parent row is above)."""
-    local = rec.name.rsplit(".", 1)[-1] if rec.name else rec.type
-    return "  " * rec.depth + (f"{local} #{rec.call + 1}" if rec.call else local)
-
-
-def visible_layers(layers: tuple[LayerRecord, ...], depth: int | None) -> list[LayerRecord]:
-    """Rows at most ``depth`` deep; deeper calls are folded into their ancestors' totals."""
-    return [rec for rec in layers if depth is None or rec.depth <= depth]
+from tui.core.records import ErrorRecord, TraceResult
+from tui.text import compact_shape, exact_count, human_bytes, human_count, row_label, shapes_text, visible_layers
 
 
 def layer_rows(result: TraceResult, depth: int | None = None) -> list[tuple[str, ...]]:
@@ -96,12 +58,6 @@ def layer_table(result: TraceResult, depth: int | None = None, width: int = 120)
     return table
 
 
-def _exact(value: int) -> str:
-    """``1.2M (1,234,567)``, or just ``512`` when the short form is already exact."""
-    short = human_count(value)
-    return short if short == f"{value:,}" else f"{short} ({value:,})"
-
-
 def totals_text(result: TraceResult) -> Text:
     """The lines under the table: inputs, parameters, memory, MACs."""
     totals = result.totals
@@ -110,7 +66,7 @@ def totals_text(result: TraceResult) -> Text:
         f"Input: {inputs}  ({result.input_origin})" if result.input_origin else f"Input: {inputs}",
         f"Params: {totals.params:,} (trainable {totals.trainable:,}, non-trainable {totals.non_trainable:,}); "
         f"parameter memory {human_bytes(totals.param_bytes)}",
-        f"MACs: {_exact(totals.macs)}; activation memory of the batch: "
+        f"MACs: {exact_count(totals.macs)}; activation memory of the batch: "
         f"{human_bytes(totals.activation_bytes)}; device {result.device}",
     ]
     if any(rec.shared for rec in result.layers):

@@ -74,9 +74,7 @@ class CaptureStore:
                     self.stats[slot[1]] = None
             else:
                 self.kept[slot] = tuple(t if t.device.type == "cpu" else t.to("cpu") for t in tensors)
-        primaries = {
-            slot[1]: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] == OUTPUT
-        }
+        primaries = {slot[1]: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] == OUTPUT}
         distinct = list({id(t): t for t in primaries.values() if t is not None}.values())
         described = dict(zip((id(t) for t in distinct), describe_tensors(distinct), strict=True))
         for index, primary in primaries.items():

@@ -63,6 +63,7 @@ class LayerRecord:
         type: the module's class name, e.g. ``"Linear"``.
         depth: nesting depth at call time; the root is 0.
         parent: qualified name of the module that called this one, ``None`` for the root.
+        parent_index: the index of that call, -1 for the root.
         call: how many times this module had been called before (0 for the first call).
         inputs: every tensor among the positional and keyword arguments.
         outputs: every tensor in the output, tuples, lists and dicts walked in full.
@@ -84,6 +85,7 @@ class LayerRecord:
     type: str
     depth: int
     parent: str | None
+    parent_index: int
     call: int
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]

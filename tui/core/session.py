@@ -13,7 +13,7 @@ import torch
 
 from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor, parse_input_spec, resolve_inputs
 from tui.core.loading import LoadedModel, load_model
-from tui.core.records import ErrorRecord, NnviewError, TensorSpec, TraceResult
+from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
 from tui.core.tracing import DEFAULT_BUDGET_BYTES, trace_model
 from tui.core.usercode import run_user_code, sandboxed_process_state
 
@@ -156,3 +156,19 @@ def summarize(
     """
     options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes)
     return ModelSession(options).open()
+
+
+def partial_trace(error: ErrorRecord) -> TraceResult | None:
+    """The layers traced before a forward failure, as a result a layer table can show; else ``None``."""
+    if not error.partial:
+        return None
+    return TraceResult(
+        model_name=error.partial[0].type,
+        source="",
+        inputs=error.partial[0].inputs,
+        input_inferred=False,
+        input_origin="",
+        device="",
+        layers=error.partial,
+        totals=Totals(0, 0, 0, 0, 0),
+    )

@@ -241,6 +241,7 @@ def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
                 type=type(module).__name__,
                 depth=call.depth,
                 parent=call.parent,
+                parent_index=call.parent_index,
                 call=call.call,
                 inputs=tuple(spec_of(t) for t in call.inputs),
                 outputs=tuple(spec_of(t) for t in call.outputs),

@@ -1,0 +1,211 @@
+"""The explorer: header, layer table and detail panel; loads, traces and reloads in workers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Static
+from textual.worker import get_current_worker
+from torch import nn
+
+from tui.core.explain import is_foldable
+from tui.core.records import NnviewError, TraceResult
+from tui.core.sample_view import sample_view
+from tui.core.session import ModelSession, SessionOptions, partial_trace
+from tui.messages import ModelFileChanged, TraceFailed, TraceReady
+from tui.text import human_count
+from tui.widgets.detail import DetailPanel
+from tui.widgets.error_view import ErrorView
+from tui.widgets.layer_table import LayerTable
+
+FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)"
+
+
+class ExplorerScreen(Screen[None]):
+    """Browse every layer of the model, sample by sample."""
+
+    BINDINGS = [
+        Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
+        Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
+        Binding("right_square_bracket", "next_sample", "Sample+", key_display="]", id="next-sample"),
+        Binding("left_square_bracket", "previous_sample", "Sample-", key_display="[", id="previous-sample"),
+        Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),
+        Binding("x", "neuron", "Neuron", tooltip="Explain one neuron: w·x + b", id="neuron-view"),
+        Binding("f", "fold", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
+        Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
+        Binding("enter", "focus_detail", "Detail", show=False, id="focus-detail"),
+        Binding("escape", "focus_table", "Table", show=False, id="focus-table"),
+    ]
+
+    def __init__(self, options: SessionOptions, watch: bool = True) -> None:
+        super().__init__()
+        self.session = ModelSession(options)
+        self.watch_file = watch
+        self.result: TraceResult | None = None
+        self.model: nn.Module | None = None
+        self.selected = 0
+        self.sample = 0
+        self.keep: tuple[str, int] | None = None
+        self.stop_watching = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"nnview  loading {self.session.options.target} …"), id="model-header")
+        with ContentSwitcher(initial="explorer", id="body"):
+            with Horizontal(id="explorer"):
+                yield LayerTable(id="layers")
+                yield DetailPanel(id="detail")
+            yield ErrorView(id="error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.trace("open")
+        if self.watch_file and Path(self.session.options.target).is_file():
+            self.watch_model_file()
+
+    def on_unmount(self) -> None:
+        self.stop_watching.set()
+
+    # --- workers -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="trace", exit_on_error=False)
+    def trace(self, reason: str) -> None:
+        """Load and trace (or draw a new batch) off the UI thread; post the outcome."""
+        try:
+            result = self.session.new_batch() if reason == "batch" else self.session.open()
+        except NnviewError as exc:
+            if not get_current_worker().is_cancelled:
+                self.post_message(TraceFailed(exc.record, reason))
+            return
+        if not get_current_worker().is_cancelled:  # a newer reload superseded this one
+            assert self.session.loaded is not None
+            self.post_message(TraceReady(result, self.session.loaded.model, reason))
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def watch_model_file(self) -> None:
+        """Post ModelFileChanged each time the model file is saved, until the screen closes."""
+        from watchfiles import watch
+
+        path = Path(self.session.options.target).resolve()
+        for changes in watch(path.parent, stop_event=self.stop_watching, rust_timeout=500, yield_on_timeout=False):
+            if any(Path(changed).resolve() == path for _, changed in changes):
+                self.post_message(ModelFileChanged(str(path)))
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def on_trace_ready(self, message: TraceReady) -> None:
+        self.result, self.model = message.result, message.model
+        table = self.query_one("#layers", LayerTable)
+        select = self._index_of(self.keep) if self.keep else self.selected
+        self.query_one("#body", ContentSwitcher).current = "explorer"
+        table.show_result(message.result, select=select)
+        self._show_header(message.result)
+        self._show_detail()
+        table.focus()
+
+    def on_trace_failed(self, message: TraceFailed) -> None:
+        self.query_one("#body", ContentSwitcher).current = "error"
+        self.query_one("#error", ErrorView).show(message.error, partial_trace(message.error))
+        header = Text(f"nnview  {self.session.options.target}  ", style="bold")
+        header.append(f"error [{message.error.kind}]", style="bold red")
+        self.query_one("#model-header", Static).update(header)
+
+    def on_model_file_changed(self, message: ModelFileChanged) -> None:
+        self.action_reload()
+
+    def on_layer_table_layer_selected(self, message: LayerTable.LayerSelected) -> None:
+        if self.result is None or message.table.id != "layers":
+            return
+        self.selected = message.index
+        rec = self.result.layers[message.index]
+        self.keep = (rec.name, rec.call)
+        self._show_detail()
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _index_of(self, key: tuple[str, int]) -> int:
+        assert self.result is not None
+        return next((r.index for r in self.result.layers if (r.name, r.call) == key), 0)
+
+    def _show_header(self, result: TraceResult) -> None:
+        inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs)
+        text = Text()
+        text.append(f"{result.model_name}  ", style="bold")
+        text.append(f"{result.source}  params {human_count(result.totals.params)}  input {inputs}")
+        text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
+        self.query_one("#model-header", Static).update(text)
+
+    def _show_detail(self) -> None:
+        if self.result is None or self.selected >= len(self.result.layers):
+            return
+        view = sample_view(self.result, self.selected, self.sample)
+        self.sample = view.sample
+        self.query_one("#detail", DetailPanel).show(self.result.layers[self.selected], view)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_next_layer(self) -> None:
+        """Select the next layer in execution order."""
+        self.query_one("#layers", LayerTable).step(1)
+
+    def action_previous_layer(self) -> None:
+        """Select the previous layer in execution order."""
+        self.query_one("#layers", LayerTable).step(-1)
+
+    def action_next_sample(self) -> None:
+        """Show the next sample of the batch."""
+        self.sample += 1
+        self._show_detail()
+
+    def action_previous_sample(self) -> None:
+        """Show the previous sample of the batch."""
+        self.sample = max(0, self.sample - 1)
+        self._show_detail()
+
+    def action_new_batch(self) -> None:
+        """Trace a new batch: from the file's dataset() if it has one, else new random input."""
+        self.trace("batch")
+
+    def action_reload(self) -> None:
+        """Reload the model file and trace it again, keeping the selected layer."""
+        self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.target} …"))
+        self.trace("reload")
+
+    def action_focus_detail(self) -> None:
+        """Move the focus to the detail panel (scroll it with the arrows)."""
+        self.query_one("#detail", DetailPanel).focus()
+
+    def action_focus_table(self) -> None:
+        """Move the focus back to the layer table."""
+        self.query_one("#layers", LayerTable).focus()
+
+    def action_neuron(self) -> None:
+        """Open the neuron view for the selected Linear layer."""
+        from tui.screens.neuron import NeuronScreen
+
+        if self.result is None or self.model is None:
+            return
+        rec = self.result.layers[self.selected]
+        if rec.type != "Linear" or self.selected not in self.result.captured_inputs:
+            self.notify(f"{rec.label} is a {rec.type}: the neuron view explains Linear layers", severity="warning")
+            return
+        self.app.push_screen(NeuronScreen(self.result, self.model, self.selected, self.sample))
+
+    def action_fold(self) -> None:
+        """Open the fold view for the selected 2 -> 2 layer."""
+        from tui.screens.fold import FoldScreen
+
+        if self.result is None or self.model is None:
+            return
+        if not is_foldable(self.result, self.model, self.selected):
+            self.notify(
+                "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)", severity="warning"
+            )
+            return
+        self.app.push_screen(FoldScreen(self.result, self.model, self.selected))

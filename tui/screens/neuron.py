@@ -1,0 +1,81 @@
+"""The neuron view: one neuron's w·x + b → activation, with the traced numbers."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from torch import nn
+
+from tui.core.explain import NeuronExplanation, explain_neuron
+from tui.core.records import TraceResult
+
+
+def neuron_summary(got: NeuronExplanation, outputs: int) -> Text:
+    """The sum, the bias, z, the activation and the check against the recorded value."""
+    text = Text()
+    text.append(f"{got.layer}  neuron {got.neuron} (of 0–{outputs - 1})  sample {got.sample + 1}", style="bold")
+    text.append("   (←/→ neuron, [/] sample, esc back)\n")
+    total = sum(got.products)
+    bias = got.bias if got.bias is not None else 0.0
+    text.append(f"z = Σ wᵢ·xᵢ + b = {total:+.6f} {'+' if bias >= 0 else '-'} {abs(bias):.6f} = {got.z:+.6f}\n")
+    text.append(f"recorded output of {got.layer}: {got.recorded_z:+.6f}  ")
+    match = abs(got.z - got.recorded_z) <= 1e-4 * max(1.0, abs(got.z))
+    text.append("✓ matches" if match else "✗ differs", style="green" if match else "red")
+    if got.activation is not None and got.activated is not None:
+        text.append(f"\n{got.activation}(z) = {got.activated:+.6f}")
+        if got.activation == "relu" and got.z <= 0:
+            text.append("  (negative z: ReLU outputs 0 — this neuron is silent for this sample)", style="dim")
+    return text
+
+
+class NeuronScreen(Screen[None]):
+    """Explain neuron i of a Linear layer on the selected sample."""
+
+    BINDINGS = [
+        Binding("right", "neuron(1)", "Neuron+", key_display="→", priority=True, id="next-neuron"),
+        Binding("left", "neuron(-1)", "Neuron-", key_display="←", priority=True, id="previous-neuron"),
+        Binding("right_square_bracket", "sample(1)", "Sample+", key_display="]", id="neuron-next-sample"),
+        Binding("left_square_bracket", "sample(-1)", "Sample-", key_display="[", id="neuron-previous-sample"),
+        Binding("escape,x", "app.pop_screen", "Back", id="close-neuron"),
+    ]
+
+    def __init__(self, result: TraceResult, model: nn.Module, index: int, sample: int) -> None:
+        super().__init__()
+        self.result, self.model, self.index = result, model, index
+        record = result.layers[index]
+        self.outputs = record.outputs[0].shape[-1]
+        self.batch = record.outputs[0].shape[0]
+        self.neuron, self.sample = 0, min(sample, self.batch - 1)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="neuron-summary")
+        yield DataTable(id="neuron-terms", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#neuron-terms", DataTable).add_columns("i", "xᵢ (input)", "wᵢ (weight)", "wᵢ·xᵢ")
+        self._show()
+
+    def _show(self) -> None:
+        got = explain_neuron(self.result, self.model, self.index, self.neuron, self.sample)
+        self.query_one("#neuron-summary", Static).update(neuron_summary(got, self.outputs))
+        table = self.query_one("#neuron-terms", DataTable)
+        table.clear()
+        for i, (x, w, p) in enumerate(zip(got.inputs, got.weights, got.products, strict=True)):
+            table.add_row(str(i), f"{x:+.5f}", f"{w:+.5f}", f"{p:+.5f}")
+        if got.bias is not None:
+            table.add_row("b", "", f"{got.bias:+.5f}", f"{got.bias:+.5f}")
+        table.add_row("z", "", "", f"{got.z:+.5f}")
+
+    def action_neuron(self, delta: int) -> None:
+        """Pick the next or previous neuron (wraps around)."""
+        self.neuron = (self.neuron + delta) % self.outputs
+        self._show()
+
+    def action_sample(self, delta: int) -> None:
+        """Pick the next or previous sample of the batch."""
+        self.sample = max(0, min(self.batch - 1, self.sample + delta))
+        self._show()

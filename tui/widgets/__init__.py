@@ -1,0 +1,1 @@
+"""Display-only widgets: they get data through methods and never compute it."""

@@ -1,0 +1,107 @@
+"""The detail panel: the selected layer's facts and the selected sample's output."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tui.core.records import LayerRecord
+from tui.core.sample_view import SampleView
+from tui.text import compact_shape, exact_count, shapes_text
+from tui.widgets.plots import HistogramPlot
+
+BAR_WIDTH = 16
+MAX_BARS = 64
+SHADES = " ▁▂▃▄▅▆▇█"
+
+
+def layer_facts(rec: LayerRecord) -> Text:
+    """Shapes, parameters, activation, MACs and batch statistics of one layer call."""
+    text = Text()
+    text.append(f"{rec.name or rec.type}  ", style="bold")
+    text.append(f"{rec.type}  depth {rec.depth}" + (f"  call {rec.call + 1}" if rec.call else "") + "\n")
+    text.append(f"input   {shapes_text(rec.inputs).replace(chr(10), ' ')}  {' '.join(s.dtype for s in rec.inputs)}\n")
+    text.append(f"output  {shapes_text(rec.outputs).replace(chr(10), ' ')}  {' '.join(s.dtype for s in rec.outputs)}\n")
+    if rec.weight is not None:
+        bias = compact_shape(rec.bias) if rec.bias is not None else "none"
+        text.append(f"weight  {compact_shape(rec.weight)}  bias {bias}\n")
+    shared = f" ({rec.shared:,} shared with another layer)" if rec.shared else ""
+    text.append(f"params  {rec.params_total:,} (own {rec.params:,}, trainable {rec.trainable:,}){shared}\n")
+    text.append(f"activation {rec.activation or 'none'}   MACs {exact_count(rec.macs)}\n")
+    if rec.stats is not None:
+        s = rec.stats
+        text.append(
+            f"batch output: mean {s.mean:.4g}  std {s.std:.4g}  min {s.min:.4g}  max {s.max:.4g}\n"
+            f"              zero {s.zero_frac:.0%}  non-finite {s.nonfinite_frac:.0%}"
+        )
+    return text
+
+
+def _bar(value: float, scale: float) -> str:
+    filled = 0 if scale == 0 else round(abs(value) / scale * BAR_WIDTH)
+    return ("█" * filled).ljust(BAR_WIDTH)
+
+
+def neuron_bars(view: SampleView) -> Text:
+    """One bar per neuron (or a heat strip when there are many); the activated value beside it."""
+    text = Text()
+    head = f"sample {view.sample + 1}/{view.batch}: {len(view.values)} values" + (
+        f" ({view.note})" if view.note else ""
+    )
+    text.append(head + "\n", style="bold")
+    if not view.values:
+        return text
+    scale = max(abs(v) for v in view.values) or 1.0
+    if len(view.values) > MAX_BARS:
+        low, high = min(view.values), max(view.values)
+        span = (high - low) or 1.0
+        strip = "".join(SHADES[round((v - low) / span * (len(SHADES) - 1))] for v in view.values)
+        text.append(f"heat strip, {low:.3g} (blank) to {high:.3g} (█):\n{strip}\n")
+        return text
+    after = view.activated
+    for i, value in enumerate(view.values):
+        text.append(f"{i:>3} ")
+        text.append(_bar(value, scale), style="green" if value >= 0 else "red")
+        text.append(f" {value:+.4f}")
+        if after is not None:
+            text.append(f"  → {after[i]:.4f}", style="dim" if after[i] == 0 else "")
+        text.append("\n")
+    return text
+
+
+def class_table(view: SampleView) -> Table | Text:
+    """Logits -> softmax probabilities -> predicted class, for the model's final layer."""
+    classes = view.classes
+    if classes is None:
+        return Text("")
+    table = Table(title="logits → softmax → prediction", show_edge=False, pad_edge=False)
+    for column in ("class", "logit", "probability", ""):
+        table.add_column(column, justify="right" if column != "" else "left")
+    for i, (logit, prob) in enumerate(zip(classes.logits, classes.probabilities, strict=True)):
+        mark = "◀ predicted" if i == classes.predicted else ""
+        table.add_row(str(i), f"{logit:+.4f}", f"{prob:.4f}", "█" * round(prob * 20) + " " + mark)
+    table.caption = f"probabilities sum to {sum(classes.probabilities):.4f}"
+    return table
+
+
+class DetailPanel(VerticalScroll):
+    """Facts about the selected layer, then the selected sample's output."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-facts")
+        yield Static(id="detail-classes")
+        yield Static(id="detail-values")
+        yield HistogramPlot(id="detail-histogram")
+
+    def show(self, rec: LayerRecord, view: SampleView) -> None:
+        """Display ``rec`` and ``view`` (both made by the core)."""
+        self.query_one("#detail-facts", Static).update(layer_facts(rec))
+        self.query_one("#detail-classes", Static).update(class_table(view))
+        values = Text(view.missing, style="italic") if view.missing else neuron_bars(view)
+        self.query_one("#detail-values", Static).update(values)
+        histogram = self.query_one("#detail-histogram", HistogramPlot)
+        histogram.display = bool(view.histogram)
+        histogram.show_histogram(view.histogram, f"values of sample {view.sample + 1}")

@@ -1,0 +1,130 @@
+"""The layer table: one row per traced module call, tree-indented and foldable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from tui.core.records import LayerRecord, TraceResult
+from tui.text import compact_shape, human_count, shapes_text
+
+COLUMNS = ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "mean", "std", "zero%")
+
+
+def _stat(value: float | None, fmt: str = "{:.3g}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str | Text, ...]:
+    """The cells of one row; a ▸/▾ marker on rows that have children."""
+    local = rec.name.rsplit(".", 1)[-1] if rec.name else rec.type
+    marker = ("▸ " if folded else "▾ ") if has_children else ""
+    # Tree guides rather than spaces: the table drops a cell's leading whitespace.
+    label = "│ " * rec.depth + marker + (f"{local} #{rec.call + 1}" if rec.call else local)
+    stats = rec.stats
+    return (
+        Text(label, no_wrap=True),
+        rec.type,
+        shapes_text(rec.inputs).replace("\n", " "),
+        compact_shape(rec.weight) if rec.weight is not None else "-",
+        shapes_text(rec.outputs).replace("\n", " "),
+        rec.activation or "-",
+        (human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
+        _stat(stats.mean if stats else None),
+        _stat(stats.std if stats else None),
+        _stat(stats.zero_frac * 100 if stats else None, "{:.0f}"),
+    )
+
+
+class LayerTable(DataTable[str | Text]):
+    """Rows are layer calls in execution order; space folds a row's children away."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("space", "toggle_fold", "Fold", tooltip="Fold or unfold the selected layer's children"),
+    ]
+
+    @dataclass
+    class LayerSelected(Message):
+        """The cursor moved to the layer call with this index."""
+
+        table: LayerTable
+        index: int
+
+        @property
+        def control(self) -> LayerTable:
+            """The table that sent it (Textual routes ``on(..., "#id")`` handlers by this)."""
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.result: TraceResult | None = None
+        self.folded: set[int] = set()
+        self.marked: int | None = None
+        self.visible_rows: list[int] = []
+
+    def on_mount(self) -> None:
+        self.add_columns(*COLUMNS)
+
+    def show_result(self, result: TraceResult, select: int = 0, marked: int | None = None) -> None:
+        """Fill the table from ``result``, keep folds that still make sense, put the cursor on ``select``."""
+        self.result, self.marked = result, marked
+        self.folded = {i for i in self.folded if i < len(result.layers)}
+        self._rebuild(select)
+
+    def _rebuild(self, select: int) -> None:
+        assert self.result is not None
+        layers = self.result.layers
+        parents = {rec.index: (rec.parent_index if rec.parent_index >= 0 else None) for rec in layers}
+        has_children = {p for p in parents.values() if p is not None}
+        self.visible_rows = [rec.index for rec in layers if not self._hidden(rec.index, parents)]
+        self.clear()
+        for index in self.visible_rows:
+            cells = row_cells(layers[index], index in self.folded, index in has_children)
+            if index == self.marked:
+                cells = tuple(Text(str(c), style="bold reverse red") for c in cells)
+            self.add_row(*cells, key=str(index))
+        if self.visible_rows:
+            target = select if select in self.visible_rows else self._visible_ancestor(select, parents)
+            self.move_cursor(row=self.visible_rows.index(target))
+
+    def _hidden(self, index: int, parents: dict[int, int | None]) -> bool:
+        parent = parents[index]
+        while parent is not None:
+            if parent in self.folded:
+                return True
+            parent = parents[parent]
+        return False
+
+    def _visible_ancestor(self, index: int, parents: dict[int, int | None]) -> int:
+        while index not in self.visible_rows and parents.get(index) is not None:
+            index = parents[index]  # type: ignore[assignment]
+        return index if index in self.visible_rows else self.visible_rows[0]
+
+    @property
+    def selected(self) -> int | None:
+        """The layer index under the cursor."""
+        return self.visible_rows[self.cursor_row] if self.visible_rows and 0 <= self.cursor_row < len(self.visible_rows) else None
+
+    def step(self, delta: int) -> None:
+        """Move the cursor ``delta`` rows in execution order (n / p)."""
+        if self.visible_rows:
+            self.move_cursor(row=max(0, min(len(self.visible_rows) - 1, self.cursor_row + delta)))
+
+    def action_toggle_fold(self) -> None:
+        """Fold or unfold the children of the selected row."""
+        index = self.selected
+        if index is None or self.result is None:
+            return
+        self.folded.symmetric_difference_update({index})
+        self._rebuild(index)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.LayerSelected(self, int(event.row_key.value)))

@@ -1,0 +1,38 @@
+"""Plotext plots that own their data: set it, and they redraw (textual-plotext)."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+
+class HistogramPlot(PlotextPlot):
+    """Bars of (bin centre, count): the distribution of one sample's output values."""
+
+    DEFAULT_CSS = """
+    HistogramPlot { height: 12; min-height: 8; }
+    """
+
+    def show_histogram(self, bins: tuple[tuple[float, int], ...], title: str) -> None:
+        """Replace the bars and redraw."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        if bins:
+            plt.bar([f"{centre:.2g}" for centre, _ in bins], [count for _, count in bins])
+        self.refresh()
+
+
+class ScatterPlot(PlotextPlot):
+    """Point clouds in the plane, for the fold view."""
+
+    def show_points(self, title: str, series: list[tuple[str, list[tuple[float, float]], str]]) -> None:
+        """Each series is (label, points, plotext marker); redraw with all of them."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        for label, points, marker in series:
+            if points:
+                plt.scatter([p[0] for p in points], [p[1] for p in points], label=label, marker=marker)
+        self.refresh()
