@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import nets, trace  # noqa: E402
+from bench import meta, nets, trace  # noqa: E402
 
-RATIO_COLUMNS = slice(5, 8)  # nnview/torchinfo, nnview/plain, torchinfo/plain
+RATIO_COLUMNS = slice(7, 12)  # trace, summary and explorer over torchinfo, summary/plain, torchinfo/plain
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +43,20 @@ def table_rows(text: str) -> list[list[str]]:
 def test_table_has_one_row_per_model_and_positive_finite_ratios(quick: tuple[str, dict[str, Any]]) -> None:
     printed, results = quick
     rows = table_rows(printed)
-    assert [row[0] for row in rows] == list(nets.BUILDERS)
-    assert all(len(row) == 11 for row in rows)
+    assert [row[0] for row in rows] == [f"{name} [quick]" for name in nets.BUILDERS]
+    assert all(len(row) == 15 for row in rows)
     for row in rows:
         assert row[1] == "2"  # rounds in quick mode
         for cell in row[RATIO_COLUMNS]:
             assert 0 < float(cell) < math.inf
     for model in results["models"]:
-        assert set(model["ratios"]) == {"nnview/torchinfo", "nnview/plain", "torchinfo/plain"}
+        assert set(model["ratios"]) == {
+            "trace/torchinfo",
+            "summary/torchinfo",
+            "explorer/torchinfo",
+            "summary/plain",
+            "torchinfo/plain",
+        }
         assert all(0 < value < math.inf for value in model["ratios"].values())
         assert all(0 < model[key] < math.inf for key in trace.CONTENDERS)
     assert "--meta" not in printed  # the 7B check is skipped in quick mode
@@ -65,6 +71,7 @@ def test_quick_gpt_counts_the_tied_weight_once(quick: tuple[str, dict[str, Any]]
     # 32 tokens x (Linear weights of 2 blocks + head) + 2 layers x attention (q@k and att@v: 2 * 32 * 32 * 64)
     assert gpt["macs_nnview"] == 32 * (2 * (64 * 192 + 64 * 64 + 2 * 64 * 256) + 64 * 1000) + 2 * 2 * 32 * 32 * 64
     assert (gpt["rows_torchinfo"], gpt["rows_nnview"]) == (26, 25)  # torchinfo also lists the never-called ModuleList
+    assert "torchinfo counts 64,000 tied parameters twice (232,192)" in quick[0]
 
 
 def test_quick_models_exact_counts(quick: tuple[str, dict[str, Any]]) -> None:
@@ -100,7 +107,7 @@ def test_meta_check_as_a_script_reports_llama_7b(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     results = json.loads(out.read_text())
     assert results["models"] == []
-    assert results["meta_totals"]["params"] == trace.LLAMA_PARAMS == 6_738_415_616
+    assert results["meta_totals"]["params"] == meta.LLAMA_PARAMS == 6_738_415_616
     # 128 tokens x Linear weights (layers and head) + attention (2 x 128^2 x 4096 MACs a layer)
     linear = 32 * (4 * 4096**2 + 3 * 4096 * 11008) + 32000 * 4096
     assert results["meta_totals"]["macs"] == 128 * linear + 32 * 2 * 128 * 128 * 4096

@@ -15,7 +15,7 @@ def readme_commands() -> list[str]:
 def test_readme_has_the_run_and_the_test_command() -> None:
     commands = readme_commands()
     assert len(commands) == 2
-    assert commands[0].endswith("nnview summary")
+    assert commands[0].endswith("&& nnview")
     assert "pytest" in commands[1]
 
 

@@ -51,9 +51,7 @@ def summary_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    parser.add_argument(
-        "--budget-mb", type=float, default=256, metavar="MB", help="memory for keeping layer outputs (256)"
-    )
+    parser.add_argument("--no-stats", action="store_true", help="skip output statistics (faster on big activations)")
     return parser
 
 
@@ -75,7 +73,8 @@ def run_summary(argv: Sequence[str]) -> int:
             inputs=args.input,
             batch=args.batch,
             meta=args.meta,
-            budget_bytes=int(args.budget_mb * 1024 * 1024),
+            budget_bytes=0,  # a summary prints statistics; it keeps no tensors for display
+            stats=not args.no_stats,
         )
     except NnviewError as exc:
         if args.debug:

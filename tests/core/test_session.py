@@ -29,8 +29,7 @@ def test_new_batch_draws_rows_of_the_training_data() -> None:
 def test_new_batch_without_dataset_redraws_random_values_of_the_same_shape(tmp_path: Path) -> None:
     path = tmp_path / "lm.py"
     path.write_text(
-        "import torch\nfrom torch import nn\nmodel = nn.Embedding(20, 3)\n"
-        "example_input = torch.tensor([[0, 19, 5]])\n"
+        "import torch\nfrom torch import nn\nmodel = nn.Embedding(20, 3)\nexample_input = torch.tensor([[0, 19, 5]])\n"
     )
     session = ModelSession(SessionOptions(str(path)))
     session.open()

@@ -22,14 +22,16 @@ class CaptureStore:
     layer's input) counts once against the budget.
     """
 
-    def __init__(self, budget_bytes: int) -> None:
+    def __init__(self, budget_bytes: int, describe: bool = True) -> None:
         self.budget = budget_bytes
+        self.describe = describe
         self.used = 0
         self.exceeded = False
         self.kept: dict[Slot, tuple[torch.Tensor, ...]] = {}
         self.versions: dict[Slot, tuple[int, ...]] = {}
         self.holders: dict[int, list[Slot]] = {}
         self.stats: dict[int, OutputStats | None] = {}
+        self._described: tuple[torch.Tensor | None, OutputStats | None] = (None, None)
 
     def keep(self, slot: Slot, tensors: Sequence[torch.Tensor]) -> bool:
         """Keep ``tensors`` in ``slot`` if they fit the budget; return whether they were kept."""
@@ -49,10 +51,17 @@ class CaptureStore:
 
     def keep_output(self, index: int, outputs: Sequence[torch.Tensor]) -> None:
         """Keep a layer's outputs; past the budget, describe them now, while they still exist."""
-        if self.keep((OUTPUT, index), outputs):
+        if self.keep((OUTPUT, index), outputs) or not self.describe:
             return
         primary = primary_output(outputs) if outputs and outputs[0].device.type != "meta" else None
-        self.stats[index] = output_stats(primary) if primary is not None else None
+        if primary is None:
+            self.stats[index] = None
+            return
+        last, stats = self._described
+        if last is not primary:  # a container returns its last child's tensor: describe it once
+            stats = output_stats(primary)
+            self._described = (primary, stats)
+        self.stats[index] = stats
 
     def before_write(self, tensor: torch.Tensor) -> None:
         """Called just before an in-place op writes ``tensor``: keep a copy of the old values."""
@@ -80,6 +89,7 @@ class CaptureStore:
         for index, primary in primaries.items():
             self.stats[index] = described[id(primary)] if primary is not None else None
         self.holders.clear()
+        self._described = (None, None)
 
     def stats_for(self, index: int) -> OutputStats | None:
         """The statistics of call ``index``'s primary output."""

@@ -12,12 +12,17 @@ It does three jobs the module hooks cannot:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils.flop_counter import flop_registry, sdpa_flop, sdpa_flop_count, shape_wrapper
+from torch.utils._python_dispatch import (
+    TorchDispatchMode,
+    _get_current_dispatch_mode_stack,
+    _pop_mode_temporarily,
+)
+from torch.utils.flop_counter import conv_flop_count, flop_registry, sdpa_flop, sdpa_flop_count, shape_wrapper
 
 from tui.core.activations import OP_ACTIVATIONS
 
@@ -48,12 +53,34 @@ FLOP_FORMULAS: dict[Any, Any] = {
 }
 
 
-def _matmul_flops(packet: Any, args: Any) -> int | None:
-    """2·m·n·k for the plain matmuls, as torch's formulas give it, without their pytree walk.
+# Composite ops whose decompositions hold no matmul or convolution: splitting them (as
+# FlopCounterMode does) finds 0 FLOPs either way, but runs them as slow unfused Python-dispatched
+# pieces (eval-mode batch norm 3x slower). Everything else is split, so matmuls inside count.
+NO_MATMUL_INSIDE = frozenset(
+    {
+        "native_batch_norm",
+        "batch_norm",
+        "layer_norm",
+        "group_norm",
+        "instance_norm",
+        "rms_norm",
+        "_fused_rms_norm",
+        "dropout",
+        "feature_dropout",
+        "alpha_dropout",
+    }
+)
 
-    ``addmm_flop`` calls the shape-wrapped ``mm_flop``, so every Linear layer would pay a pytree
-    flatten; tests/core/test_flops.py checks these agree with torch's registry.
+
+def _fast_flops(packet: Any, args: Any, out: Any) -> int | None:
+    """Matmul and convolution FLOPs as torch's formulas give them, without their pytree walk.
+
+    ``addmm_flop`` calls the shape-wrapped ``mm_flop`` and ``conv_flop`` walks its list arguments,
+    so every Linear and Conv layer would pay a pytree flatten; tests/core/test_flop_formulas.py
+    checks these agree with torch's registry.
     """
+    if packet is aten.convolution or packet is aten._convolution:
+        return int(conv_flop_count(args[0].shape, args[1].shape, out.shape, transposed=args[6]))
     if packet is aten.mm:
         a, b = args[0].shape, args[1].shape
         return int(2 * a[0] * a[1] * b[1])
@@ -107,6 +134,24 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
         self.uncounted: set[str] = set()
         self._ops: dict[Any, _OpFacts] = {}
 
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Run nnview's own tensor work (statistics) unwatched.
+
+        Popping the mode off the stack costs one push and pop; merely flagging it would still send
+        every op through Python. The flag is the fallback when the model pushed a mode of its own.
+        """
+        stack = _get_current_dispatch_mode_stack()
+        if stack and stack[-1] is self:
+            with _pop_mode_temporarily():
+                yield
+            return
+        self.paused = True
+        try:
+            yield
+        finally:
+            self.paused = False
+
     def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
         if self.paused:
@@ -123,7 +168,7 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
         if facts.formula is not None:
             out = func(*args, **kwargs)
             try:
-                flops = None if kwargs else _matmul_flops(facts.packet, args)
+                flops = None if kwargs or not isinstance(out, torch.Tensor) else _fast_flops(facts.packet, args, out)
                 self.on_flops(_count(facts.formula, args, kwargs, out) if flops is None else flops)
             except Exception:  # noqa: BLE001 - a formula that cannot read these args must not fail the user's model
                 self.uncounted.add(str(facts.packet))
@@ -145,7 +190,9 @@ class _OpFacts:
 
     def __init__(self, func: Any) -> None:
         self.packet = packet = func._overloadpacket
-        self.decomposes = func is not _PRIM_DEVICE and bool(func._can_decompose())
+        self.decomposes = (
+            func is not _PRIM_DEVICE and packet.__name__ not in NO_MATMUL_INSIDE and bool(func._can_decompose())
+        )
         self.formula = FLOP_FORMULAS.get(packet)
         self.mutable = bool(func._schema.is_mutable)
         self.activation = OP_ACTIVATIONS.get(packet.__name__)

@@ -27,6 +27,7 @@ class SessionOptions:
     batch: int = 4
     meta: bool = False
     budget_bytes: int = DEFAULT_BUDGET_BYTES
+    stats: bool = True
 
 
 @dataclass
@@ -103,6 +104,7 @@ class ModelSession:
                     source=loaded.source,
                     budget_bytes=self.options.budget_bytes,
                     user_files=loaded.user_files,
+                    stats=self.options.stats,
                 )
             except NnviewError as exc:
                 output = loaded.output + printed.getvalue()
@@ -141,6 +143,7 @@ def summarize(
     batch: int = 4,
     meta: bool = False,
     budget_bytes: int = DEFAULT_BUDGET_BYTES,
+    stats: bool = True,
 ) -> TraceResult:
     """Load ``FILE[:NAME]`` (or ``pkg.module:attr``) and trace one forward pass.
 
@@ -150,11 +153,12 @@ def summarize(
         batch: batch size where nnview makes the input itself.
         meta: build and trace on the meta device (shapes, parameters and MACs only).
         budget_bytes: bytes of layer outputs to keep for display.
+        stats: compute each layer's output statistics.
 
     Raises:
         NnviewError: any user mistake, as a structured record.
     """
-    options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes)
+    options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes, stats)
     return ModelSession(options).open()
 
 

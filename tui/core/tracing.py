@@ -133,11 +133,8 @@ class _Recorder:
         else:
             for tensor in call.outputs:
                 self.producers[id(tensor)] = (*self.producers.get(id(tensor), ()), call.index)
-        self.watcher.paused = True
-        try:
+        with self.watcher.suspended():
             self.store.keep_output(call.index, call.outputs)
-        finally:
-            self.watcher.paused = False
 
     def on_flops(self, flops: int) -> None:
         if self.stack:
@@ -269,6 +266,7 @@ def trace_model(
     source: str = "",
     budget_bytes: int = DEFAULT_BUDGET_BYTES,
     user_files: tuple[str, ...] = (),
+    stats: bool = True,
 ) -> TraceResult:
     """Run one forward pass of ``model`` and record every module call.
 
@@ -279,6 +277,7 @@ def trace_model(
         source: where the model came from, for reports.
         budget_bytes: how many bytes of output tensors to keep for display; past it, statistics only.
         user_files: the model's source files, so error locations point into them.
+        stats: compute each layer's output statistics (the costliest part on big activations).
 
     Returns:
         The records, totals and captured outputs.
@@ -289,7 +288,7 @@ def trace_model(
     collecting = gc.isenabled()
     gc.disable()  # thousands of small records: collector passes would cost more than the pass itself
     try:
-        return _run_trace(model, example, model_name, source, budget_bytes, user_files)
+        return _run_trace(model, example, model_name, source, budget_bytes, user_files, stats)
     finally:
         if collecting:
             gc.enable()
@@ -302,8 +301,9 @@ def _run_trace(
     source: str,
     budget_bytes: int,
     user_files: tuple[str, ...],
+    stats: bool,
 ) -> TraceResult:
-    store = CaptureStore(budget_bytes)
+    store = CaptureStore(budget_bytes, describe=stats)
     recorder = _Recorder(model, store)
     recorder.model_inputs = tensor_specs(example.args) + tensor_specs(example.kwargs)
     try:

@@ -34,14 +34,28 @@ class ExplorerScreen(Screen[None]):
     BINDINGS = [
         Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
         Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
-        Binding("right_square_bracket", "next_sample", "Sample+", key_display="]", id="next-sample"),
-        Binding("left_square_bracket", "previous_sample", "Sample-", key_display="[", id="previous-sample"),
+        Binding(
+            "right_square_bracket",
+            "next_sample",
+            "Sample+",
+            key_display="]",
+            tooltip="Next sample in the batch",
+            id="next-sample",
+        ),
+        Binding(
+            "left_square_bracket",
+            "previous_sample",
+            "Sample-",
+            key_display="[",
+            tooltip="Previous sample",
+            id="previous-sample",
+        ),
         Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),
         Binding("x", "neuron", "Neuron", tooltip="Explain one neuron: w·x + b", id="neuron-view"),
         Binding("f", "fold", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
         Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
-        Binding("enter", "focus_detail", "Detail", show=False, id="focus-detail"),
-        Binding("escape", "focus_table", "Table", show=False, id="focus-table"),
+        Binding("enter", "focus_detail", "Detail", show=False, tooltip="Focus the detail panel", id="focus-detail"),
+        Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the layer table", id="focus-table"),
     ]
 
     def __init__(self, options: SessionOptions, watch: bool = True) -> None:
@@ -53,6 +67,7 @@ class ExplorerScreen(Screen[None]):
         self.selected = 0
         self.sample = 0
         self.keep: tuple[str, int] | None = None
+        self.shown: str | None = None  # "trace" or "error": what the body shows now
         self.stop_watching = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -104,6 +119,7 @@ class ExplorerScreen(Screen[None]):
         table = self.query_one("#layers", LayerTable)
         select = self._index_of(self.keep) if self.keep else self.selected
         self.query_one("#body", ContentSwitcher).current = "explorer"
+        self.shown = "trace"
         table.show_result(message.result, select=select)
         self._show_header(message.result)
         self._show_detail()
@@ -111,6 +127,7 @@ class ExplorerScreen(Screen[None]):
 
     def on_trace_failed(self, message: TraceFailed) -> None:
         self.query_one("#body", ContentSwitcher).current = "error"
+        self.shown = "error"
         self.query_one("#error", ErrorView).show(message.error, partial_trace(message.error))
         header = Text(f"nnview  {self.session.options.target}  ", style="bold")
         header.append(f"error [{message.error.kind}]", style="bold red")

@@ -26,7 +26,9 @@ class FoldScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         activation = self.view.activation or "no activation"
-        yield Static(f"{self.layer_name}: a grid of points (·), the batch's own points (x), linear step, then {activation}")
+        yield Static(
+            f"{self.layer_name}: a grid of points (·), the batch's own points (x), linear step, then {activation}"
+        )
         with Horizontal(id="fold-plots"):
             yield ScatterPlot(id="fold-input")
             yield ScatterPlot(id="fold-linear")

@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from tui.core.records import LayerRecord
 from tui.core.sample_view import SampleView
-from tui.text import compact_shape, exact_count, shapes_text
+from tui.text import compact_shape, exact_count
 from tui.widgets.plots import HistogramPlot
 
 BAR_WIDTH = 16
@@ -19,23 +19,23 @@ SHADES = " ▁▂▃▄▅▆▇█"
 
 
 def layer_facts(rec: LayerRecord) -> Text:
-    """Shapes, parameters, activation, MACs and batch statistics of one layer call."""
+    """Shapes, parameters, activation, MACs and batch statistics of one layer call, in four lines."""
     text = Text()
     text.append(f"{rec.name or rec.type}  ", style="bold")
-    text.append(f"{rec.type}  depth {rec.depth}" + (f"  call {rec.call + 1}" if rec.call else "") + "\n")
-    text.append(f"input   {shapes_text(rec.inputs).replace(chr(10), ' ')}  {' '.join(s.dtype for s in rec.inputs)}\n")
-    text.append(f"output  {shapes_text(rec.outputs).replace(chr(10), ' ')}  {' '.join(s.dtype for s in rec.outputs)}\n")
+    text.append(f"{rec.type}" + (f"  call {rec.call + 1}" if rec.call else "") + "\n")
+    inputs = " ".join(f"{compact_shape(s.shape)} {s.dtype}" for s in rec.inputs) or "-"
+    outputs = " ".join(f"{compact_shape(s.shape)} {s.dtype}" for s in rec.outputs) or "-"
+    text.append(f"{inputs} → {outputs}\n")
     if rec.weight is not None:
         bias = compact_shape(rec.bias) if rec.bias is not None else "none"
-        text.append(f"weight  {compact_shape(rec.weight)}  bias {bias}\n")
-    shared = f" ({rec.shared:,} shared with another layer)" if rec.shared else ""
-    text.append(f"params  {rec.params_total:,} (own {rec.params:,}, trainable {rec.trainable:,}){shared}\n")
-    text.append(f"activation {rec.activation or 'none'}   MACs {exact_count(rec.macs)}\n")
+        text.append(f"weight {compact_shape(rec.weight)} bias {bias}  ")
+    shared = f" ({rec.shared:,} shared)" if rec.shared else ""
+    text.append(f"params {rec.params_total:,}{shared}  MACs {exact_count(rec.macs)}  act {rec.activation or '-'}\n")
     if rec.stats is not None:
         s = rec.stats
         text.append(
-            f"batch output: mean {s.mean:.4g}  std {s.std:.4g}  min {s.min:.4g}  max {s.max:.4g}\n"
-            f"              zero {s.zero_frac:.0%}  non-finite {s.nonfinite_frac:.0%}"
+            f"batch: mean {s.mean:.3g} std {s.std:.3g} min {s.min:.3g} max {s.max:.3g} "
+            f"zero {s.zero_frac:.0%} non-finite {s.nonfinite_frac:.0%}"
         )
     return text
 

@@ -68,9 +68,6 @@ class LayerTable(DataTable[str | Text]):
         self.marked: int | None = None
         self.visible_rows: list[int] = []
 
-    def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
-
     def show_result(self, result: TraceResult, select: int = 0, marked: int | None = None) -> None:
         """Fill the table from ``result``, keep folds that still make sense, put the cursor on ``select``."""
         self.result, self.marked = result, marked
@@ -83,9 +80,13 @@ class LayerTable(DataTable[str | Text]):
         parents = {rec.index: (rec.parent_index if rec.parent_index >= 0 else None) for rec in layers}
         has_children = {p for p in parents.values() if p is not None}
         self.visible_rows = [rec.index for rec in layers if not self._hidden(rec.index, parents)]
-        self.clear()
-        for index in self.visible_rows:
-            cells = row_cells(layers[index], index in self.folded, index in has_children)
+        rows = [row_cells(layers[i], i in self.folded, i in has_children) for i in self.visible_rows]
+        # Fixed widths from the cells: auto-sized columns can paint rows at stale widths mid-update.
+        widths = [max([len(title)] + [len(str(row[c])) for row in rows]) for c, title in enumerate(COLUMNS)]
+        self.clear(columns=True)
+        for title, width in zip(COLUMNS, widths, strict=True):
+            self.add_column(title, width=width)
+        for index, cells in zip(self.visible_rows, rows, strict=True):
             if index == self.marked:
                 cells = tuple(Text(str(c), style="bold reverse red") for c in cells)
             self.add_row(*cells, key=str(index))
@@ -109,7 +110,11 @@ class LayerTable(DataTable[str | Text]):
     @property
     def selected(self) -> int | None:
         """The layer index under the cursor."""
-        return self.visible_rows[self.cursor_row] if self.visible_rows and 0 <= self.cursor_row < len(self.visible_rows) else None
+        return (
+            self.visible_rows[self.cursor_row]
+            if self.visible_rows and 0 <= self.cursor_row < len(self.visible_rows)
+            else None
+        )
 
     def step(self, delta: int) -> None:
         """Move the cursor ``delta`` rows in execution order (n / p)."""

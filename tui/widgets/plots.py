@@ -19,7 +19,13 @@ class HistogramPlot(PlotextPlot):
         plt.clear_figure()
         plt.title(title)
         if bins:
-            plt.bar([f"{centre:.2g}" for centre, _ in bins], [count for _, count in bins])
+            # Numeric positions with explicit ticks: string labels make plotext pick ticks from
+            # state left over by earlier plots in the process.
+            centres = [centre for centre, _ in bins]
+            plt.bar(centres, [count for _, count in bins], width=0.8)
+            step = max(1, len(centres) // 4)
+            ticks = centres[::step]
+            plt.xticks(ticks, [f"{t:.2g}" for t in ticks])
         self.refresh()
 
 

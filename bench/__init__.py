@@ -1,0 +1,1 @@
+"""Benchmarks for nnview: ``python -m bench.trace`` (or ``python bench/trace.py``)."""
