@@ -38,3 +38,7 @@ def dataset() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         torch.tensor(X_val, dtype=torch.float32),
         torch.tensor(y_val, dtype=torch.long),
     )
+
+
+# The seed's training setup: Adam at 0.01, mini-batches of 32, 100 epochs.
+hyperparameters = {"epochs": 100, "batch_size": 32, "lr": 0.01}

@@ -43,3 +43,7 @@ def optimizer(params: object) -> torch.optim.Optimizer:
 def dataset() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Train and validate on the same four points: XOR has nothing else to generalise to."""
     return X, Y, X, Y
+
+
+# Defaults for `nnview train` and the `t` key: full-batch steps until XOR is solved.
+hyperparameters = {"epochs": 300, "batch_size": 4}

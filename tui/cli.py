@@ -102,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args and args[0] == "summary":
         return run_summary(args[1:])
+    if args and args[0] == "train":
+        from tui.train_cli import run_train
+
+        return run_train(args[1:])
     return run_explorer(args)
 
 

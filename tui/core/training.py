@@ -1,0 +1,293 @@
+"""The seed's training loop, done right, as a step API a worker can drive and stop between steps.
+
+``Trainer.step()`` trains one mini-batch (forward, loss, zero_grad, backward, optimizer step) and,
+at the end of an epoch, evaluates on the validation split. It never touches a UI.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from tui.core.datasets import TrainingData
+from tui.core.inputs import ExampleInput
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.tracing import trace_model
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+LOSSES = ("cross_entropy", "bce", "mse")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters.
+
+    ``optimizer=None`` and ``lr=None`` use the file's ``optimizer(params)`` when it has one, else
+    Adam at 0.01 (the seed's); ``loss=None`` uses the file's ``loss``, else infers one from the data
+    (integer labels -> cross-entropy on raw logits, float targets -> MSE).
+    """
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float | None = None
+    optimizer: str | None = None
+    loss: str | None = None
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One optimizer step: its loss and (for classification) the batch accuracy."""
+
+    step: int
+    epoch: int
+    loss: float
+    accuracy: float | None
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """The end of an epoch: mean training loss and accuracy, and the validation figures."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    val_loss: float
+    train_accuracy: float | None
+    val_accuracy: float | None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA, then MPS, then CPU; a named device that is missing is refused."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if name not in available:
+        raise NnviewError(
+            ErrorRecord(kind="input", message=f"unknown device {name!r}", hint="use cpu, cuda, mps or auto")
+        )
+    if not available[name]:
+        raise NnviewError(
+            ErrorRecord(kind="input", message=f"--device {name} is not available here", hint="use --device auto or cpu")
+        )
+    return torch.device(name)
+
+
+def _loss_function(
+    config: TrainConfig, data: TrainingData, namespace: dict[str, Any]
+) -> tuple[Callable[..., Any], str]:
+    """The file's ``loss`` if it has one, else ``--loss``, else inferred from the targets."""
+    given = namespace.get("loss")
+    if config.loss is None and given is not None and callable(given):
+        return given, type(given).__name__ if isinstance(given, nn.Module) else "loss() in the file"
+    name = config.loss or ("cross_entropy" if data.classes is not None else "mse")
+    table: dict[str, Callable[..., Any]] = {
+        "cross_entropy": nn.CrossEntropyLoss(),  # takes raw logits: it applies log-softmax itself
+        "bce": nn.BCEWithLogitsLoss(),  # takes raw logits: it applies the sigmoid itself
+        "mse": nn.MSELoss(),
+    }
+    if name not in table:
+        raise NnviewError(
+            ErrorRecord(kind="input", message=f"unknown loss {name!r}", hint=f"use one of {', '.join(LOSSES)}")
+        )
+    return table[name], name
+
+
+def _optimizer(config: TrainConfig, params: Any, namespace: dict[str, Any]) -> torch.optim.Optimizer:
+    make = namespace.get("optimizer")
+    if callable(make) and config.optimizer is None and config.lr is None:
+        optimizer: torch.optim.Optimizer = make(params)
+        return optimizer
+    kinds: dict[str, Any] = {
+        "sgd": torch.optim.SGD,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+    }
+    name = config.optimizer or "adam"
+    if name not in kinds:
+        raise NnviewError(
+            ErrorRecord(
+                kind="input",
+                message=f"unknown optimizer {name!r}",
+                hint=f"use one of {', '.join(OPTIMIZERS)}",
+            )
+        )
+    made: torch.optim.Optimizer = kinds[name](
+        params, lr=0.01 if config.lr is None else config.lr, weight_decay=config.weight_decay
+    )
+    return made
+
+
+class Trainer:
+    """Mini-batch training of ``model`` on ``data``; call :meth:`step` until :attr:`done`.
+
+    Deterministic under ``config.seed``: the shuffling has its own generator and the weights can be
+    put back with :meth:`reset_weights`.
+    """
+
+    def __init__(
+        self, model: nn.Module, data: TrainingData, config: TrainConfig, namespace: dict[str, Any] | None = None
+    ) -> None:
+        namespace = namespace or {}
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.data = data
+        self.config = config
+        self.loss_fn, self.loss_name = _loss_function(config, data, namespace)
+        self._namespace = namespace
+        self.initial_state = copy.deepcopy(model.state_dict())
+        self.check_fit()
+        self.reset_weights(restore=False)
+
+    def reset_weights(self, restore: bool = True) -> None:
+        """Back to the weights the model started with, a fresh optimizer and step 0."""
+        if restore:
+            self.model.load_state_dict(self.initial_state)
+        torch.manual_seed(self.config.seed)
+        self.optimizer = _optimizer(self.config, self.model.parameters(), self._namespace)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.step_count = 0
+        self.epoch = 0
+        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.position = 0
+        self._epoch_losses: list[float] = []
+        self._epoch_correct = 0
+        self._epoch_seen = 0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batches in one pass over the training split."""
+        return math.ceil(len(self.data.x_train) / self.config.batch_size)
+
+    @property
+    def done(self) -> bool:
+        """Whether all epochs have run."""
+        return self.epoch >= self.config.epochs
+
+    def check_fit(self) -> None:
+        """Refuse data that does not fit the model before any step, saying what to change.
+
+        Raises:
+            NnviewError: a diagnosed forward error on a sample batch, or labels beyond the outputs.
+        """
+        sample = self.data.x_train[: min(2, len(self.data.x_train))].to(self.device)
+        try:
+            result = trace_model(self.model, ExampleInput((sample,)), budget_bytes=0, stats=False)
+        except NnviewError as exc:
+            shape = "x".join(str(d) for d in self.data.features)
+            message = f"{self.data.source} (samples of shape {shape}) does not fit the model: {exc.record.message}"
+            raise NnviewError(replace(exc.record, message=message)) from exc
+        outputs = result.layers[0].outputs
+        if self.data.classes is not None and outputs and self.loss_name == "cross_entropy":
+            width = outputs[0].shape[-1]
+            if width < self.data.classes:
+                raise NnviewError(
+                    ErrorRecord(
+                        kind="input",
+                        message=f"the labels go up to {self.data.classes - 1} but the model outputs {width} "
+                        f"values per sample ({self.data.source})",
+                        hint=f"make the last layer output {self.data.classes} values, or use data with {width} classes",
+                        expected=f"{self.data.classes} outputs",
+                    )
+                )
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        size = self.config.batch_size
+        picks = self.order[self.position : self.position + size]
+        self.position += size
+        return self.data.x_train[picks].to(self.device), self.data.y_train[picks].to(self.device)
+
+    def _accuracy_counts(self, output: torch.Tensor, target: torch.Tensor) -> tuple[int, int] | None:
+        """(correct, total) for classification-like targets; ``None`` for regression."""
+        if not target.is_floating_point() and output.dim() == target.dim() + 1:
+            predicted = output.argmax(dim=-1)
+            return int((predicted == target).sum()), target.numel()
+        if target.is_floating_point() and output.shape == target.shape and bool(((target == 0) | (target == 1)).all()):
+            threshold = 0.5 if isinstance(self.loss_fn, nn.BCELoss) else 0.0  # probabilities vs logits
+            return int(((output > threshold).float() == target).sum()), target.numel()
+        return None
+
+    def step(self) -> StepRecord | tuple[StepRecord, EpochRecord]:
+        """Train one mini-batch; at the end of an epoch also evaluate and start the next one.
+
+        Raises:
+            NnviewError: when the loss becomes NaN or infinite (naming the first layer that did).
+        """
+        self.model.train()
+        x, y = self._batch()
+        self.optimizer.zero_grad()
+        output = self.model(x)
+        loss = self.loss_fn(output, y)
+        if not torch.isfinite(loss):
+            raise self._non_finite(x, float(loss.detach()))
+        loss.backward()
+        self.optimizer.step()
+        self.step_count += 1
+        value = float(loss.detach())
+        self._epoch_losses.append(value * len(x))
+        counts = self._accuracy_counts(output.detach(), y)
+        accuracy = None
+        if counts is not None:
+            self._epoch_correct += counts[0]
+            self._epoch_seen += counts[1]
+            accuracy = counts[0] / counts[1]
+        record = StepRecord(self.step_count, self.epoch + 1, value, accuracy)
+        if self.position < len(self.order):
+            return record
+        return record, self._finish_epoch()
+
+    def _finish_epoch(self) -> EpochRecord:
+        train_loss = sum(self._epoch_losses) / len(self.data.x_train)
+        train_accuracy = self._epoch_correct / self._epoch_seen if self._epoch_seen else None
+        val_loss, val_accuracy = self.evaluate()
+        self.epoch += 1
+        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
+        return EpochRecord(self.epoch, self.config.epochs, train_loss, val_loss, train_accuracy, val_accuracy)
+
+    def evaluate(self) -> tuple[float, float | None]:
+        """Loss and accuracy on the validation split, in eval mode without gradients."""
+        self.model.eval()
+        with torch.no_grad():
+            x, y = self.data.x_val.to(self.device), self.data.y_val.to(self.device)
+            output = self.model(x)
+            loss = float(self.loss_fn(output, y))
+            counts = self._accuracy_counts(output, y)
+        return loss, (counts[0] / counts[1] if counts else None)
+
+    def run(self) -> Iterator[StepRecord | EpochRecord]:
+        """Every step and every epoch end until done (stop iterating to stop training)."""
+        while not self.done:
+            outcome = self.step()
+            if isinstance(outcome, tuple):
+                yield outcome[0]
+                yield outcome[1]
+            else:
+                yield outcome
+
+    def _non_finite(self, x: torch.Tensor, loss: float) -> NnviewError:
+        """Name the first layer whose output is NaN or infinite on this batch."""
+        result = trace_model(self.model, ExampleInput((x,)), budget_bytes=0)
+        first = next((r for r in result.layers[1:] if r.stats and r.stats.nonfinite_frac > 0), None)
+        where = f"; the first layer with non-finite outputs is {first.name} ({first.type})" if first else ""
+        return NnviewError(
+            ErrorRecord(
+                kind="forward",
+                message=f"the loss became {loss} at step {self.step_count + 1}{where}",
+                hint="lower the learning rate, check the data for NaN/inf, or reset the weights",
+                layer=first.name if first else None,
+                type=first.type if first else None,
+            )
+        )
