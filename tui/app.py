@@ -6,6 +6,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from tui.core.session import SessionOptions
+from tui.screens.confirm import QuitScreen
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.help import HelpScreen
 
@@ -29,6 +30,23 @@ class NnviewApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(ExplorerScreen(self.options, self.watch_file))
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        """Quit; with unsaved training, pause at the next step and ask whether to save first."""
+        explorer = next((s for s in self.screen_stack if isinstance(s, ExplorerScreen)), None)
+        if explorer is None or explorer.unsaved_steps == 0:
+            self.exit()
+            return
+        explorer.pause_requested.set()
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                explorer.save_worker(then_exit=True)
+            elif choice == "discard":
+                self.exit()
+
+        if not isinstance(self.screen, QuitScreen):
+            self.push_screen(QuitScreen(explorer.unsaved_steps), chosen)
 
     def action_help(self) -> None:
         """Show the help screen."""

@@ -119,6 +119,8 @@ def explorer_parser() -> argparse.ArgumentParser:
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
     parser.add_argument("--budget-mb", type=float, default=256, metavar="MB", help="memory for keeping layer outputs")
     parser.add_argument("--no-watch", action="store_true", help="do not reload when the model file is saved")
+    parser.add_argument("--data", help="training data for t/s: a built-in name or a .csv file (default: dataset())")
+    parser.add_argument("--target", dest="target_column", help="the CSV column holding the target")
     return parser
 
 
@@ -140,7 +142,15 @@ def run_explorer(argv: Sequence[str]) -> int:
         return EXIT_USER_ERROR
     from tui.app import NnviewApp
 
-    options = SessionOptions(target, tuple(args.input), args.batch, args.meta, int(args.budget_mb * 1024 * 1024))
+    options = SessionOptions(
+        target,
+        tuple(args.input),
+        args.batch,
+        args.meta,
+        int(args.budget_mb * 1024 * 1024),
+        data=args.data,
+        target_column=args.target_column,
+    )
     NnviewApp(options, watch=not args.no_watch).run()
     return 0
 

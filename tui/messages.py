@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from textual.message import Message
 from torch import nn
 
+from tui.core.health import LayerHealth
 from tui.core.records import ErrorRecord, TraceResult
+from tui.core.training import EpochRecord, StepRecord
 
 
 @dataclass
@@ -32,3 +34,28 @@ class ModelFileChanged(Message):
     """The watched model file was saved."""
 
     path: str
+
+
+@dataclass
+class TrainingProgress(Message):
+    """Steps since the last message (losses), the latest epoch end if one happened, and the rate."""
+
+    steps: list[StepRecord]
+    epoch: EpochRecord | None
+    steps_per_second: float
+    lr: float
+
+
+@dataclass
+class TrainingHealth(Message):
+    """Per-layer health sampled from the training model."""
+
+    health: list[LayerHealth]
+
+
+@dataclass
+class TrainingStopped(Message):
+    """The training worker stopped: finished, paused, or failed with ``error``."""
+
+    reason: str
+    error: ErrorRecord | None = None

@@ -28,6 +28,8 @@ class SessionOptions:
     meta: bool = False
     budget_bytes: int = DEFAULT_BUDGET_BYTES
     stats: bool = True
+    data: str | None = None
+    target_column: str | None = None
 
 
 @dataclass
@@ -75,6 +77,13 @@ class ModelSession:
         else:
             fresh = _random_like(self.example, generator, self.batches_drawn)
         return self._run(lambda: fresh)
+
+    def retrace(self) -> TraceResult:
+        """Trace the same batch again (after the weights changed, e.g. during training)."""
+        if self.loaded is None or self.example is None:
+            return self.open()
+        example = self.example
+        return self._run(lambda: example)
 
     def _training_inputs(self) -> torch.Tensor | None:
         """The training inputs of the file's ``dataset()``, if it has one that returns tensors."""

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import get_current_worker
@@ -20,18 +20,21 @@ from tui.core.records import NnviewError, TraceResult
 from tui.core.sample_view import sample_view
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady
+from tui.screens.training import TrainingControls
 from tui.text import human_count
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
+from tui.widgets.training_panel import TrainingPanel
 
 FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)"
 
 
-class ExplorerScreen(Screen[None]):
-    """Browse every layer of the model, sample by sample."""
+class ExplorerScreen(TrainingControls, Screen[None]):
+    """Browse every layer of the model, sample by sample, and train it in place."""
 
     BINDINGS = [
+        *TrainingControls.TRAINING_BINDINGS,
         Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
         Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
         Binding(
@@ -69,17 +72,21 @@ class ExplorerScreen(Screen[None]):
         self.keep: tuple[str, int] | None = None
         self.shown: str | None = None  # "trace" or "error": what the body shows now
         self.stop_watching = threading.Event()
+        self.init_training()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"nnview  loading {self.session.options.target} …"), id="model-header")
         with ContentSwitcher(initial="explorer", id="body"):
             with Horizontal(id="explorer"):
                 yield LayerTable(id="layers")
-                yield DetailPanel(id="detail")
+                with Vertical(id="side"):
+                    yield TrainingPanel(id="training")
+                    yield DetailPanel(id="detail")
             yield ErrorView(id="error")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#training", TrainingPanel).display = False
         self.trace("open")
         if self.watch_file and Path(self.session.options.target).is_file():
             self.watch_model_file()
@@ -123,7 +130,8 @@ class ExplorerScreen(Screen[None]):
         table.show_result(message.result, select=select)
         self._show_header(message.result)
         self._show_detail()
-        table.focus()
+        if message.reason != "training":  # live updates must not pull the focus away
+            table.focus()
 
     def on_trace_failed(self, message: TraceFailed) -> None:
         self.query_one("#body", ContentSwitcher).current = "error"
@@ -134,6 +142,9 @@ class ExplorerScreen(Screen[None]):
         self.query_one("#model-header", Static).update(header)
 
     def on_model_file_changed(self, message: ModelFileChanged) -> None:
+        if self.trainer is not None:  # reloading would replace the model being trained
+            self.notify("The model file changed: press r to reload (training progress is dropped)")
+            return
         self.action_reload()
 
     def on_layer_table_layer_selected(self, message: LayerTable.LayerSelected) -> None:
@@ -190,7 +201,11 @@ class ExplorerScreen(Screen[None]):
         self.trace("batch")
 
     def action_reload(self) -> None:
-        """Reload the model file and trace it again, keeping the selected layer."""
+        """Reload the model file and trace it again, keeping the selected layer (stops training)."""
+        if self.training:
+            self.notify("Pause training (t) before reloading", severity="warning")
+            return
+        self.trainer = None
         self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.target} …"))
         self.trace("reload")
 

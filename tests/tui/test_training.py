@@ -1,0 +1,107 @@
+"""Training from the keyboard: t starts and pauses, s steps one batch, ctrl+s saves, NaN stops, quit asks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import MODELS
+from tests.tui.conftest import explorer
+from tui.core.checkpoints import load_checkpoint
+from tui.core.loading import load_model
+from tui.screens.confirm import ConfirmScreen, QuitScreen
+from tui.widgets.training_panel import TrainingPanel
+
+pytestmark = pytest.mark.asyncio
+SIMPLE = str(MODELS / "simple.py")
+
+
+async def until(pilot: object, check: object, tries: int = 300) -> None:
+    for _ in range(tries):
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        if check():  # type: ignore[operator]
+            return
+    raise AssertionError("condition never became true")
+
+
+async def test_t_starts_training_the_curve_gets_points_and_t_pauses() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        before = screen.result.layer("fc1").stats.mean
+        await pilot.press("t")
+        panel = screen.query_one("#training", TrainingPanel)
+        await until(pilot, lambda: len(panel.epochs) >= 2)
+        assert panel.display and len(panel.step_losses) >= 50
+        await pilot.press("t")
+        await until(pilot, lambda: not screen.training)
+        steps = screen.trainer.step_count
+        await pilot.pause(0.4)
+        assert screen.trainer.step_count == steps  # paused means paused
+        assert screen.result.layer("fc1").stats.mean != before  # the table shows the trained weights
+
+
+async def test_s_trains_exactly_one_batch() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        assert screen.trainer.step_count == 1
+        assert screen.trainer.position == 32
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer.step_count == 2 and not screen.training)
+
+
+async def test_ctrl_s_writes_a_checkpoint_that_loads_back_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with explorer(SIMPLE) as (pilot, screen):
+        for _ in range(3):
+            await pilot.press("s")
+            await until(pilot, lambda: not screen.training)
+        await pilot.press("ctrl+s")
+        path = tmp_path / "checkpoints" / "simple-step3.safetensors"
+        await until(pilot, lambda: path.exists() and screen.unsaved_steps == 0)
+        fresh = load_model(SIMPLE).model
+        info = load_checkpoint(path, fresh)
+        assert info["step"] == 3
+        trained = screen.trainer.model.state_dict()
+        assert all(torch.equal(v, trained[k]) for k, v in fresh.state_dict().items())
+
+
+async def test_nan_in_training_stops_and_names_the_layer() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        trainer = screen.trainer
+        trainer.data.x_train[trainer.order[trainer.position : trainer.position + 32]] = float("nan")
+        await pilot.press("t")
+        await until(pilot, lambda: not screen.training)
+        status = str(screen.query_one("#training-status").content)
+        assert "training stopped: the loss became nan at step 2" in status
+        assert "fc1 (Linear)" in status
+        assert trainer.step_count == 1
+
+
+async def test_reset_asks_first_and_restores_the_weights() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        start = screen.model.fc1.weight.detach().clone()
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        assert not torch.equal(screen.model.fc1.weight, start)
+        await pilot.press("ctrl+r")
+        assert isinstance(pilot.app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await until(pilot, lambda: screen.trainer.step_count == 0 and torch.equal(screen.model.fc1.weight, start))
+
+
+async def test_quitting_with_unsaved_training_asks_and_can_cancel() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("t")
+        await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count > 5)
+        await pilot.press("q")
+        assert isinstance(pilot.app.screen, QuitScreen)
+        await until(pilot, lambda: not screen.training)  # stopped at a step boundary
+        await pilot.press("escape")
+        assert pilot.app.screen is screen
+        assert pilot.app.is_running

@@ -1,0 +1,233 @@
+"""Training inside the explorer: t / s / ctrl+r / ctrl+s, a worker that steps, throttled messages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.worker import get_current_worker
+
+from tui.core.checkpoints import save_checkpoint
+from tui.core.datasets import load_training_data
+from tui.core.health import layer_health, weights_snapshot
+from tui.core.records import NnviewError
+from tui.core.session import ModelSession
+from tui.core.train_run import TrainOptions, effective_config
+from tui.core.training import EpochRecord, StepRecord, Trainer
+from tui.messages import TraceReady, TrainingHealth, TrainingProgress, TrainingStopped
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.training_panel import TrainingPanel
+
+POST_EVERY = 0.1  # seconds between progress messages: the UI redraws at most 10 times a second
+RETRACE_EVERY = 1.0  # seconds between live table updates
+
+
+class TrainingControls:
+    """Mixed into the explorer screen: owns the trainer and the training worker."""
+
+    TRAINING_BINDINGS = [
+        Binding("t", "train", "Train", tooltip="Start or pause training", id="train"),
+        Binding("s", "step", "Step", tooltip="Train exactly one batch", id="train-step"),
+        Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (safetensors)", id="save"),
+        Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", id="reset"),
+    ]
+
+    session: ModelSession
+
+    def init_training(self) -> None:
+        self.trainer: Trainer | None = None
+        self.training = False
+        self.pause_requested = threading.Event()
+        self.step_lock = threading.Lock()  # one thread touches the weights at a time
+        self.saved_at_step = 0
+
+    @property
+    def unsaved_steps(self) -> int:
+        """Steps trained since the last save."""
+        return 0 if self.trainer is None else self.trainer.step_count - self.saved_at_step
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_train(self) -> None:
+        """Start training, or pause it at the next step boundary."""
+        if self.training:
+            self.pause_requested.set()
+            return
+        self.pause_requested.clear()
+        self.training = True
+        self.train_worker(single=False)
+
+    def action_step(self) -> None:
+        """Train exactly one batch (when not already training)."""
+        if not self.training:
+            self.training = True
+            self.train_worker(single=True)
+
+    def action_save(self) -> None:
+        """Save the weights and hyperparameters; never overwrites an earlier checkpoint."""
+        if self.trainer is None:
+            self.notify("Nothing trained yet: press t or s first", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.pause_requested.set()
+        self.save_worker()
+
+    def action_reset_weights(self) -> None:
+        """Ask, then put the weights back to where training started."""
+        if self.trainer is None or self.training:
+            self.notify("Pause training (t) before resetting", severity="warning")  # type: ignore[attr-defined]
+            return
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.reset_worker()
+
+        self.app.push_screen(ConfirmScreen("Reset the weights to where training started?"), confirmed)  # type: ignore[attr-defined]
+
+    # --- workers -----------------------------------------------------------------------------
+
+    def _ensure_trainer(self) -> Trainer:
+        if self.trainer is None:
+            loaded = self.session.loaded
+            assert loaded is not None
+            options = TrainOptions(loaded.source, self.session.options.data, self.session.options.target_column)
+            data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
+            self.trainer = Trainer(loaded.model, data, effective_config(options, loaded.namespace), loaded.namespace)
+        return self.trainer
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def train_worker(self, single: bool) -> None:
+        """Step until paused, done or cancelled; post progress at most every POST_EVERY seconds."""
+        worker = get_current_worker()
+        try:
+            trainer = self._ensure_trainer()
+        except NnviewError as exc:
+            self.post_message(TrainingStopped("error", exc.record))  # type: ignore[attr-defined]
+            return
+        started, first_step = time.monotonic(), trainer.step_count
+        last_post = last_trace = 0.0
+        pending: list[StepRecord] = []
+        before = weights_snapshot(trainer.model)
+        reason = "paused"
+        while not worker.is_cancelled:
+            if trainer.done:
+                reason = "done"
+                break
+            try:
+                with self.step_lock:
+                    outcome = trainer.step()
+            except NnviewError as exc:
+                self.post_message(TrainingStopped("error", exc.record))  # type: ignore[attr-defined]
+                return
+            step, epoch = outcome if isinstance(outcome, tuple) else (outcome, None)
+            pending.append(step)
+            now = time.monotonic()
+            final = single or self.pause_requested.is_set() or trainer.done
+            if epoch is not None or final or now - last_post >= POST_EVERY:
+                self._post_progress(trainer, pending, epoch, started, first_step)
+                pending, last_post = [], now
+            if epoch is not None or final or now - last_trace >= RETRACE_EVERY:
+                self._post_live_view(trainer, before)
+                before, last_trace = weights_snapshot(trainer.model), time.monotonic()
+            if single or self.pause_requested.is_set():
+                break
+        self.post_message(TrainingStopped(reason))  # type: ignore[attr-defined]
+
+    def _post_progress(
+        self, trainer: Trainer, steps: list[StepRecord], epoch: EpochRecord | None, started: float, first: int
+    ) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        lr = float(trainer.optimizer.param_groups[0]["lr"])
+        rate = (trainer.step_count - first) / elapsed
+        self.post_message(TrainingProgress(list(steps), epoch, rate, lr))  # type: ignore[attr-defined]
+
+    def _post_live_view(self, trainer: Trainer, before: dict[str, object]) -> None:
+        """Re-trace the explorer's batch with the training weights, and sample layer health."""
+        try:
+            result = self.session.retrace()
+            sample = trainer.data.x_val[:256].to(trainer.device)
+            health = layer_health(trainer.model, sample, before)  # type: ignore[arg-type]
+        except NnviewError as exc:
+            self.post_message(TrainingStopped("error", exc.record))  # type: ignore[attr-defined]
+            return
+        self.post_message(TraceReady(result, trainer.model, "training"))  # type: ignore[attr-defined]
+        self.post_message(TrainingHealth(health))  # type: ignore[attr-defined]
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def save_worker(self, then_exit: bool = False) -> None:
+        """Write a checkpoint under checkpoints/ named by model and step, never over an old one."""
+        trainer = self.trainer
+        assert trainer is not None
+        with self.step_lock:  # waits for a step in flight to finish
+            path = self._save(trainer)
+        self.app.call_from_thread(self.notify, f"Saved {path}")  # type: ignore[attr-defined]
+        if then_exit:
+            self.app.call_from_thread(self.app.exit)  # type: ignore[attr-defined]
+
+    def _save(self, trainer: Trainer) -> Path:
+        stem = Path(self.session.options.target.split(":")[0]).stem
+        path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
+        counter = 1
+        while path.exists():
+            path = path.with_name(f"{stem}-step{trainer.step_count}-{counter}.safetensors")
+            counter += 1
+        val_loss, val_accuracy = trainer.evaluate()
+        info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
+        info |= {"val_loss": val_loss, "val_accuracy": val_accuracy, "hyperparameters": trainer.config.__dict__}
+        save_checkpoint(path, trainer.model, info)
+        self.saved_at_step = trainer.step_count
+        return path
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def reset_worker(self) -> None:
+        """Reset the weights and optimizer, then show the reset model."""
+        assert self.trainer is not None
+        with self.step_lock:
+            self.trainer.reset_weights()
+        self.saved_at_step = 0
+        self.post_message(TrainingStopped("reset"))  # type: ignore[attr-defined]
+        self._post_live_view(self.trainer, weights_snapshot(self.trainer.model))
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def on_training_progress(self, message: TrainingProgress) -> None:
+        panel = self.query_one("#training", TrainingPanel)  # type: ignore[attr-defined]
+        panel.display = True
+        trainer = self.trainer
+        assert trainer is not None
+        panel.add(message.steps, message.epoch, trainer.steps_per_epoch)
+        last = message.steps[-1] if message.steps else None
+        text = Text()
+        text.append("training " if self.training else "paused ", style="bold green" if self.training else "bold")
+        text.append(
+            f"  epoch {trainer.epoch + (0 if trainer.done else 1)}/{trainer.config.epochs}"
+            f"  step {trainer.step_count}  {message.steps_per_second:.0f} steps/s  lr {message.lr:g}"
+        )
+        if last is not None:
+            text.append(f"  loss {last.loss:.4f}")
+        if panel.epochs:
+            e = panel.epochs[-1]
+            acc = f"  val acc {e.val_accuracy:.3f}" if e.val_accuracy is not None else ""
+            text.append(f"  val loss {e.val_loss:.4f}{acc}")
+        panel.show_status(text)
+
+    def on_training_health(self, message: TrainingHealth) -> None:
+        self.query_one("#training", TrainingPanel).show_health(message.health)  # type: ignore[attr-defined]
+
+    def on_training_stopped(self, message: TrainingStopped) -> None:
+        self.training = False
+        panel = self.query_one("#training", TrainingPanel)  # type: ignore[attr-defined]
+        if message.reason == "reset":
+            panel.reset()
+            panel.show_status(Text("weights reset: step 0", style="bold"))
+        elif message.error is not None:
+            panel.display = True
+            panel.show_status(
+                Text(f"training stopped: {message.error.message} — {message.error.hint}", style="bold red")
+            )
+            self.notify(message.error.message, severity="error")  # type: ignore[attr-defined]
+        elif message.reason == "done":
+            self.notify("Training finished")  # type: ignore[attr-defined]
