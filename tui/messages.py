@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 from torch import nn
 
+from tui.core.boundary import DecisionBoundary
 from tui.core.health import LayerHealth
 from tui.core.records import ErrorRecord, TraceResult
 from tui.core.training import EpochRecord, StepRecord
@@ -59,3 +60,11 @@ class TrainingStopped(Message):
 
     reason: str
     error: ErrorRecord | None = None
+
+
+@dataclass
+class TrainingBoundary(Message):
+    """The decision boundary over the input plane, for 2-D data, at the end of ``epoch``."""
+
+    boundary: DecisionBoundary
+    epoch: int

@@ -28,6 +28,7 @@ def train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--weight-decay", type=float)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: 1 for small steps, else torch's)")
     parser.add_argument("--weights", help="start from these weights (safetensors; pickles are refused)")
     parser.add_argument("--save", help="write a checkpoint here when training ends (safetensors + .json)")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a progress bar")
@@ -61,7 +62,7 @@ def run_train(argv: Sequence[str]) -> int:
     }
     if any(value is not None and value <= 0 for key, value in given.items() if key in ("epochs", "batch_size", "lr")):
         train_parser().error("--epochs, --batch-size and --lr must be positive")
-    config = TrainConfig(**given, device=args.device)
+    config = TrainConfig(**given, device=args.device, threads=args.threads)
     options = TrainOptions(args.model, args.data, args.target_column, config, tuple(given), args.weights, args.save)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

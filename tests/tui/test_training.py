@@ -105,3 +105,54 @@ async def test_quitting_with_unsaved_training_asks_and_can_cancel() -> None:
         await pilot.press("escape")
         assert pilot.app.screen is screen
         assert pilot.app.is_running
+
+
+async def test_e_edits_hyperparameters_and_refuses_bad_values() -> None:
+    from textual.widgets import Input
+
+    from tui.screens.hyperparameters import HyperparameterScreen
+
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await pilot.press("e")
+        form = pilot.app.screen
+        assert isinstance(form, HyperparameterScreen)
+        form.query_one("#lr", Input).value = "-1"
+        await pilot.press("enter")
+        assert pilot.app.screen is form
+        assert "must be positive" in str(form.query_one("#form-error").content)
+        form.query_one("#lr", Input).value = "0.001"
+        form.query_one("#batch-size", Input).value = "16"
+        await pilot.press("enter")
+        assert pilot.app.screen is screen
+        assert (screen.trainer.config.lr, screen.trainer.config.batch_size) == (0.001, 16)
+        assert screen.trainer.optimizer.param_groups[0]["lr"] == 0.001
+        await pilot.press("s")
+        await until(pilot, lambda: screen.trainer.step_count == 2 and not screen.training)
+        assert screen.trainer.position == 16
+
+
+async def test_an_exception_inside_forward_mid_epoch_shows_the_error_and_keeps_the_app_up(tmp_path) -> None:
+    path = tmp_path / "flaky.py"
+    path.write_text(
+        "import torch\nfrom torch import nn\n"
+        "class Flaky(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Linear(5, 3)\n"
+        "        self.calls = 0\n"
+        "    def forward(self, x):\n"
+        "        self.calls += 1\n"
+        "        if self.training and self.calls > 8:\n"
+        "            raise ValueError('sensor glitch')\n"
+        "        return self.fc(x)\n"
+    )
+    async with explorer(str(path), data="classification") as (pilot, screen):
+        await pilot.press("t")
+        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        status = str(screen.query_one("#training-status").content)
+        assert "training stopped" in status and "sensor glitch" in status
+        assert pilot.app.is_running and pilot.app.screen is screen
+        await pilot.press("n")
+        assert screen.result.layers[screen.selected].name == "fc"

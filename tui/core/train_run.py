@@ -56,7 +56,7 @@ def open_training(options: TrainOptions) -> TrainingSession:
         load_checkpoint(options.weights, loaded.model)
     data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
     config = effective_config(options, loaded.namespace)
-    trainer = Trainer(loaded.model, data, config, loaded.namespace)
+    trainer = Trainer(loaded.model, data, config, loaded.namespace, loaded.user_files)
     return TrainingSession(loaded, data, trainer, config)
 
 

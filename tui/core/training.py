@@ -19,8 +19,12 @@ from tui.core.datasets import TrainingData
 from tui.core.inputs import ExampleInput
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.tracing import trace_model
+from tui.core.usercode import describe_exception, user_location
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+# Below this many multiply-accumulates per step, torch's second OpenMP thread costs more than it
+# gives: measured 67 vs 933 steps/s for models/simple.py on a busy 2-core machine.
+SMALL_STEP_MACS = 50_000_000
 LOSSES = ("cross_entropy", "bce", "mse")
 
 
@@ -30,7 +34,8 @@ class TrainConfig:
 
     ``optimizer=None`` and ``lr=None`` use the file's ``optimizer(params)`` when it has one, else
     Adam at 0.01 (the seed's); ``loss=None`` uses the file's ``loss``, else infers one from the data
-    (integer labels -> cross-entropy on raw logits, float targets -> MSE).
+    (integer labels -> cross-entropy on raw logits, float targets -> MSE). ``threads=None`` runs
+    small steps (under SMALL_STEP_MACS) on one CPU thread and leaves torch's default otherwise.
     """
 
     epochs: int = 20
@@ -41,6 +46,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     device: str = "cpu"
+    threads: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,9 +144,15 @@ class Trainer:
     """
 
     def __init__(
-        self, model: nn.Module, data: TrainingData, config: TrainConfig, namespace: dict[str, Any] | None = None
+        self,
+        model: nn.Module,
+        data: TrainingData,
+        config: TrainConfig,
+        namespace: dict[str, Any] | None = None,
+        user_files: tuple[str, ...] = (),
     ) -> None:
         namespace = namespace or {}
+        self.user_files = user_files
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
         self.data = data
@@ -148,7 +160,12 @@ class Trainer:
         self.loss_fn, self.loss_name = _loss_function(config, data, namespace)
         self._namespace = namespace
         self.initial_state = copy.deepcopy(model.state_dict())
-        self.check_fit()
+        macs_per_sample = self.check_fit()
+        step_macs = 3 * macs_per_sample * config.batch_size  # forward + backward is about 3 forwards
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        elif self.device.type == "cpu" and step_macs < SMALL_STEP_MACS:
+            torch.set_num_threads(1)
         self.reset_weights(restore=False)
 
     def reset_weights(self, restore: bool = True) -> None:
@@ -166,6 +183,19 @@ class Trainer:
         self._epoch_correct = 0
         self._epoch_seen = 0
 
+    def reconfigure(self, config: TrainConfig) -> None:
+        """New hyperparameters from here on: the weights stay, the optimizer and loss are rebuilt.
+
+        A new batch size starts a fresh pass over the data; the epoch and step counts carry on.
+        """
+        self.loss_fn, self.loss_name = _loss_function(config, self.data, self._namespace)
+        restart = config.batch_size != self.config.batch_size
+        self.config = config
+        self.optimizer = _optimizer(config, self.model.parameters(), self._namespace)
+        if restart:
+            self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+            self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
+
     @property
     def steps_per_epoch(self) -> int:
         """Mini-batches in one pass over the training split."""
@@ -176,8 +206,11 @@ class Trainer:
         """Whether all epochs have run."""
         return self.epoch >= self.config.epochs
 
-    def check_fit(self) -> None:
+    def check_fit(self) -> int:
         """Refuse data that does not fit the model before any step, saying what to change.
+
+        Returns:
+            The model's MACs for one sample.
 
         Raises:
             NnviewError: a diagnosed forward error on a sample batch, or labels beyond the outputs.
@@ -202,6 +235,7 @@ class Trainer:
                         expected=f"{self.data.classes} outputs",
                     )
                 )
+        return result.totals.macs // max(1, len(sample))
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         size = self.config.batch_size
@@ -228,12 +262,26 @@ class Trainer:
         self.model.train()
         x, y = self._batch()
         self.optimizer.zero_grad()
-        output = self.model(x)
-        loss = self.loss_fn(output, y)
-        if not torch.isfinite(loss):
-            raise self._non_finite(x, float(loss.detach()))
-        loss.backward()
-        self.optimizer.step()
+        try:
+            output = self.model(x)
+            loss = self.loss_fn(output, y)
+            if not torch.isfinite(loss):
+                raise self._non_finite(x, float(loss.detach()))
+            loss.backward()
+            self.optimizer.step()
+        except NnviewError:
+            raise
+        except Exception as exc:  # the user's forward or loss failed mid-training: report, don't crash
+            location = user_location(exc, self.user_files)
+            where = f" at {location}" if location else ""
+            raise NnviewError(
+                ErrorRecord(
+                    kind="forward",
+                    message=f"step {self.step_count + 1} failed: {describe_exception(exc)}{where}",
+                    hint="fix the model file (it reloads on save) or the data; the weights are as before this step",
+                    location=location,
+                )
+            ) from exc
         self.step_count += 1
         value = float(loss.detach())
         self._epoch_losses.append(value * len(x))

@@ -11,19 +11,22 @@ from textual import work
 from textual.binding import Binding
 from textual.worker import get_current_worker
 
+from tui.core.boundary import decision_boundary, has_plane_inputs
 from tui.core.checkpoints import save_checkpoint
 from tui.core.datasets import load_training_data
 from tui.core.health import layer_health, weights_snapshot
 from tui.core.records import NnviewError
 from tui.core.session import ModelSession
 from tui.core.train_run import TrainOptions, effective_config
-from tui.core.training import EpochRecord, StepRecord, Trainer
-from tui.messages import TraceReady, TrainingHealth, TrainingProgress, TrainingStopped
+from tui.core.training import EpochRecord, StepRecord, TrainConfig, Trainer
+from tui.messages import TraceReady, TrainingBoundary, TrainingHealth, TrainingProgress, TrainingStopped
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.hyperparameters import HyperparameterScreen
 from tui.widgets.training_panel import TrainingPanel
 
 POST_EVERY = 0.1  # seconds between progress messages: the UI redraws at most 10 times a second
 RETRACE_EVERY = 1.0  # seconds between live table updates
+BOUNDARY_EVERY = 0.5  # seconds between decision-boundary redraws (at epoch ends only)
 
 
 class TrainingControls:
@@ -34,6 +37,9 @@ class TrainingControls:
         Binding("s", "step", "Step", tooltip="Train exactly one batch", id="train-step"),
         Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (safetensors)", id="save"),
         Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", id="reset"),
+        Binding(
+            "e", "edit_hyperparameters", "Hyper", tooltip="Edit optimizer, lr, batch size, epochs, loss", id="edit"
+        ),
     ]
 
     session: ModelSession
@@ -87,6 +93,23 @@ class TrainingControls:
 
         self.app.push_screen(ConfirmScreen("Reset the weights to where training started?"), confirmed)  # type: ignore[attr-defined]
 
+    def action_edit_hyperparameters(self) -> None:
+        """Open the hyperparameter form; applying it pauses training and rebuilds the optimizer."""
+        if self.trainer is None:
+            self.notify("Start training (t or s) first: the form edits the running trainer", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.pause_requested.set()
+        trainer = self.trainer
+
+        def applied(config: TrainConfig | None) -> None:
+            if config is not None:
+                with self.step_lock:
+                    trainer.reconfigure(config)
+                lr = config.lr if config.lr is not None else 0.01
+                self.notify(f"{config.optimizer} lr {lr:g}, batch {config.batch_size}, {config.epochs} epochs")  # type: ignore[attr-defined]
+
+        self.app.push_screen(HyperparameterScreen(trainer.config, trainer.loss_name), applied)  # type: ignore[attr-defined]
+
     # --- workers -----------------------------------------------------------------------------
 
     def _ensure_trainer(self) -> Trainer:
@@ -95,7 +118,8 @@ class TrainingControls:
             assert loaded is not None
             options = TrainOptions(loaded.source, self.session.options.data, self.session.options.target_column)
             data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
-            self.trainer = Trainer(loaded.model, data, effective_config(options, loaded.namespace), loaded.namespace)
+            config = effective_config(options, loaded.namespace)
+            self.trainer = Trainer(loaded.model, data, config, loaded.namespace, loaded.user_files)
         return self.trainer
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
@@ -108,7 +132,7 @@ class TrainingControls:
             self.post_message(TrainingStopped("error", exc.record))  # type: ignore[attr-defined]
             return
         started, first_step = time.monotonic(), trainer.step_count
-        last_post = last_trace = 0.0
+        last_post = last_trace = last_boundary = 0.0
         pending: list[StepRecord] = []
         before = weights_snapshot(trainer.model)
         reason = "paused"
@@ -132,6 +156,14 @@ class TrainingControls:
             if epoch is not None or final or now - last_trace >= RETRACE_EVERY:
                 self._post_live_view(trainer, before)
                 before, last_trace = weights_snapshot(trainer.model), time.monotonic()
+            if (
+                has_plane_inputs(trainer.data)
+                and (epoch is not None or final)
+                and now - last_boundary >= BOUNDARY_EVERY
+            ):
+                boundary = decision_boundary(trainer.model, trainer.data)
+                self.post_message(TrainingBoundary(boundary, trainer.epoch))  # type: ignore[attr-defined]
+                last_boundary = time.monotonic()
             if single or self.pause_requested.is_set():
                 break
         self.post_message(TrainingStopped(reason))  # type: ignore[attr-defined]
@@ -198,7 +230,7 @@ class TrainingControls:
         panel.display = True
         trainer = self.trainer
         assert trainer is not None
-        panel.add(message.steps, message.epoch, trainer.steps_per_epoch)
+        panel.add(message.steps, message.epoch, trainer.steps_per_epoch, final=not self.training or trainer.done)
         last = message.steps[-1] if message.steps else None
         text = Text()
         text.append("training " if self.training else "paused ", style="bold green" if self.training else "bold")
@@ -213,6 +245,9 @@ class TrainingControls:
             acc = f"  val acc {e.val_accuracy:.3f}" if e.val_accuracy is not None else ""
             text.append(f"  val loss {e.val_loss:.4f}{acc}")
         panel.show_status(text)
+
+    def on_training_boundary(self, message: TrainingBoundary) -> None:
+        self.query_one("#training", TrainingPanel).show_boundary(message.boundary, message.epoch)  # type: ignore[attr-defined]
 
     def on_training_health(self, message: TrainingHealth) -> None:
         self.query_one("#training", TrainingPanel).show_health(message.health)  # type: ignore[attr-defined]

@@ -32,13 +32,17 @@ class HistogramPlot(PlotextPlot):
 class ScatterPlot(PlotextPlot):
     """Point clouds in the plane, for the fold view."""
 
-    def show_points(self, title: str, series: list[tuple[str, list[tuple[float, float]], str]]) -> None:
-        """Each series is (label, points, plotext marker); redraw with all of them."""
+    def show_points(
+        self, title: str, series: list[tuple[str, list[tuple[float, float]], str]], colors: list[str] | None = None
+    ) -> None:
+        """Each series is (label, points, plotext marker), optionally coloured; redraw with all of them."""
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
-        for label, points, marker in series:
+        for i, (label, points, marker) in enumerate(series):
             if points:
-                plt.scatter([p[0] for p in points], [p[1] for p in points], label=label, marker=marker)
+                color = colors[i] if colors else None
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                plt.scatter(xs, ys, label=label, marker=marker, color=color)
         self.refresh()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from tui.core.boundary import DecisionBoundary
 from tui.core.health import LayerHealth
 from tui.core.training import EpochRecord, StepRecord
+from tui.widgets.plots import ScatterPlot
+
+REDRAW_EVERY = 0.5  # seconds between plot redraws while training
+MAX_STEP_POINTS = 300  # the step-loss series is thinned to this many points for drawing
 
 
 class CurvePlot(PlotextPlot):
@@ -57,9 +64,12 @@ class TrainingPanel(Vertical):
         yield Static(id="training-status")
         yield CurvePlot(id="loss-plot")
         yield CurvePlot(id="accuracy-plot")
+        yield ScatterPlot(id="boundary-plot")
         yield Static(id="training-health")
 
     def on_mount(self) -> None:
+        self.query_one("#boundary-plot", ScatterPlot).display = False
+        self.last_redraw = 0.0
         self.step_losses: list[tuple[float, float]] = []
         self.epochs: list[EpochRecord] = []
 
@@ -68,17 +78,24 @@ class TrainingPanel(Vertical):
         self.step_losses, self.epochs = [], []
         self._redraw()
 
-    def add(self, steps: list[StepRecord], epoch: EpochRecord | None, steps_per_epoch: int) -> None:
-        """Add new points and redraw the curves."""
+    def add(self, steps: list[StepRecord], epoch: EpochRecord | None, steps_per_epoch: int, final: bool) -> None:
+        """Add new points; redraw the curves at most REDRAW_EVERY seconds apart (and on the last batch).
+
+        Plotext renders in Python on the UI thread: redrawing on every message would hold the GIL
+        the training thread needs, and training would crawl.
+        """
         self.step_losses.extend((s.step / steps_per_epoch, s.loss) for s in steps)
-        self.step_losses = self.step_losses[-2000:]
         if epoch is not None:
             self.epochs.append(epoch)
-        self._redraw()
+        now = time.monotonic()
+        if final or now - self.last_redraw >= REDRAW_EVERY:
+            self.last_redraw = now
+            self._redraw()
 
     def _redraw(self) -> None:
+        stride = max(1, len(self.step_losses) // MAX_STEP_POINTS)
         loss = {
-            "step": self.step_losses,
+            "step": self.step_losses[::stride],
             "train": [(e.epoch, e.train_loss) for e in self.epochs],
             "val": [(e.epoch, e.val_loss) for e in self.epochs],
         }
@@ -92,6 +109,21 @@ class TrainingPanel(Vertical):
     def show_status(self, text: Text) -> None:
         """The progress line: state, epoch, step, rate, lr, last losses."""
         self.query_one("#training-status", Static).update(text)
+
+    def show_boundary(self, boundary: DecisionBoundary, epoch: int) -> None:
+        """The predicted class over the plane (dots) with the validation points (x), per class."""
+        plot = self.query_one("#boundary-plot", ScatterPlot)
+        plot.display = True
+        classes = sorted({c for *_, c in boundary.points} | {c for *_, c in boundary.samples})
+        palette = ["blue", "red", "green", "magenta", "cyan", "yellow"]
+        series, colors = [], []
+        for c in classes:
+            color = palette[c % len(palette)]
+            series.append((f"region {c}", [(x, y) for x, y, k in boundary.points if k == c], "dot"))
+            series.append((f"class {c}", [(x, y) for x, y, k in boundary.samples if k == c], "x"))
+            colors += [color, color]
+        title = f"decision boundary, epoch {epoch} (val acc {boundary.accuracy:.2f})"
+        plot.show_points(title, series, colors)
 
     def show_health(self, health: list[LayerHealth]) -> None:
         """The per-layer health lines."""
