@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -108,7 +108,3 @@ def error_view(error: ErrorRecord) -> Text:
         text.append("\n  the file printed:\n    " + "\n    ".join(error.output.strip().splitlines()[-10:]))
     return text
 
-
-def print_error(error: ErrorRecord, console: Console) -> None:
-    """Print :func:`error_view` to ``console``."""
-    console.print(error_view(error))

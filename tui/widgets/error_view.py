@@ -8,25 +8,14 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.core.records import ErrorRecord, TraceResult
+from tui.report import error_view
 from tui.widgets.layer_table import LayerTable
 
 
 def error_text(error: ErrorRecord) -> Text:
-    """Kind, message, got/expected, location and the fix."""
-    text = Text()
-    text.append(f"error [{error.kind}]", style="bold red")
-    if error.layer:
-        text.append(f" in {error.layer} ({error.type})", style="bold")
-    text.append(f"\n{error.message}\n")
-    if error.inputs:
-        text.append("got:      " + ", ".join(f"{s.shape_text()} {s.dtype}" for s in error.inputs) + "\n")
-    if error.expected:
-        text.append(f"expected: {error.expected}\n")
-    if error.location:
-        text.append(f"at:       {error.location}\n")
-    text.append("fix: ", style="bold green")
-    text.append(error.hint + "\n")
-    text.append("Save the file to reload, or press r.", style="italic")
+    """The same account of the error as ``nnview summary`` prints, and how to get back."""
+    text = error_view(error)
+    text.append("\nSave the file to reload, or press r.", style="italic")
     return text
 
 
