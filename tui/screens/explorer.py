@@ -34,7 +34,6 @@ class ExplorerScreen(TrainingControls, Screen[None]):
     """Browse every layer of the model, sample by sample, and train it in place."""
 
     BINDINGS = [
-        *TrainingControls.TRAINING_BINDINGS,
         Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
         Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
         Binding(
@@ -59,6 +58,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
         Binding("enter", "focus_detail", "Detail", show=False, tooltip="Focus the detail panel", id="focus-detail"),
         Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the layer table", id="focus-table"),
+        *TrainingControls.TRAINING_BINDINGS,
     ]
 
     def __init__(self, options: SessionOptions, watch: bool = True) -> None:
