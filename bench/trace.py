@@ -209,14 +209,14 @@ def machine_note() -> str:
     )
 
 
-def write_readme(block: str, readme: Path = ROOT / "README.md") -> None:
-    """Replace what lies between the markers in ``readme`` with ``block``."""
+def write_readme(block: str, readme: Path = ROOT / "README.md", markers: tuple[str, str] = MARKERS) -> None:
+    """Replace what lies between the ``markers`` (this benchmark's by default) in ``readme`` with ``block``."""
     text = readme.read_text()
-    start, end = (re.escape(m) for m in MARKERS)
+    start, end = (re.escape(m) for m in markers)
     pattern = re.compile(f"{start}.*?{end}", re.DOTALL)
     if not pattern.search(text):
-        raise SystemExit(f"{readme} has no {MARKERS[0]} ... {MARKERS[1]} markers")
-    readme.write_text(pattern.sub(lambda _: f"{MARKERS[0]}\n{block}\n{MARKERS[1]}", text, count=1))
+        raise SystemExit(f"{readme} has no {markers[0]} ... {markers[1]} markers")
+    readme.write_text(pattern.sub(lambda _: f"{markers[0]}\n{block}\n{markers[1]}", text, count=1))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

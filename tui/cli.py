@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -128,19 +129,21 @@ def run_explorer(argv: Sequence[str]) -> int:
     """``nnview [FILE]``: check the target, then open the explorer; exit 2 before the UI on a bad path."""
     from rich.console import Console
 
-    from tui.core.loading import parse_target
     from tui.core.records import NnviewError
-    from tui.core.session import SessionOptions
+    from tui.core.targets import parse_target
     from tui.report import error_view
 
     args = explorer_parser().parse_args(argv)
     target = args.model or bundled_model()
+    if "NO_COLOR" in os.environ:  # else Textual greys out colours but still sends 24-bit sequences
+        os.environ.pop("COLORTERM", None)
     try:
         parse_target(target)
     except NnviewError as exc:
         Console(stderr=True, highlight=False, soft_wrap=True).print(error_view(exc.record))
         return EXIT_USER_ERROR
     from tui.app import NnviewApp
+    from tui.core.session import SessionOptions
 
     options = SessionOptions(
         target,

@@ -107,4 +107,3 @@ def error_view(error: ErrorRecord) -> Text:
     if error.output.strip():
         text.append("\n  the file printed:\n    " + "\n    ".join(error.output.strip().splitlines()[-10:]))
     return text
-

@@ -23,10 +23,8 @@ import torch
 from torch import nn
 
 from tui.core.records import ErrorRecord, NnviewError
+from tui.core.targets import parse_target
 from tui.core.usercode import run_user_code
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass
@@ -48,48 +46,6 @@ class LoadedModel:
     namespace: dict[str, Any] = field(repr=False)
     user_files: tuple[str, ...] = ()
     output: str = ""
-
-
-@dataclass(frozen=True)
-class ModelTarget:
-    """What the user typed, split: a file path or dotted module, and an optional attribute."""
-
-    location: str
-    attr: str | None
-    is_file: bool
-
-
-def parse_target(text: str) -> ModelTarget:
-    """Split ``FILE[:NAME]`` or ``pkg.module[:attr]`` into its parts.
-
-    Raises:
-        NnviewError: kind ``load`` when the file does not exist, or ``no_model`` for an empty target.
-    """
-    location, attr = text, None
-    head, sep, tail = text.rpartition(":")
-    if sep and _IDENT.match(tail) and head:
-        location, attr = head, tail
-    path = Path(location)
-    if location.endswith(".py") or path.exists() or "/" in location or "\\" in location:
-        if not path.is_file():
-            what = "is a folder, not a file" if path.is_dir() else "does not exist"
-            raise NnviewError(
-                ErrorRecord(
-                    kind="load",
-                    message=f"model file {location} {what}",
-                    hint="check the path, e.g. `nnview summary models/simple.py`",
-                )
-            )
-        return ModelTarget(str(path), attr, True)
-    if _DOTTED.match(location):
-        return ModelTarget(location, attr, False)
-    raise NnviewError(
-        ErrorRecord(
-            kind="load",
-            message=f"{text!r} is neither an existing file nor an importable module path",
-            hint="give a file such as models/simple.py, or a module path such as mypkg.models:build_model",
-        )
-    )
 
 
 def _exec_file(path: Path) -> tuple[dict[str, Any], str]:

@@ -50,6 +50,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
             "Sample-",
             key_display="[",
             tooltip="Previous sample",
+            show=False,
             id="previous-sample",
         ),
         Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),

@@ -36,9 +36,14 @@ class TrainingControls:
         Binding("t", "train", "Train", tooltip="Start or pause training", id="train"),
         Binding("s", "step", "Step", tooltip="Train exactly one batch", id="train-step"),
         Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (safetensors)", id="save"),
-        Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", id="reset"),
+        Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", show=False, id="reset"),
         Binding(
-            "e", "edit_hyperparameters", "Hyper", tooltip="Edit optimizer, lr, batch size, epochs, loss", id="edit"
+            "e",
+            "edit_hyperparameters",
+            "Hyper",
+            tooltip="Edit optimizer, lr, batch size, epochs, loss",
+            show=False,
+            id="edit",
         ),
     ]
 
