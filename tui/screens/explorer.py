@@ -126,6 +126,8 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         self.result, self.model = message.result, message.model
         table = self.query_one("#layers", LayerTable)
         select = self._index_of(self.keep) if self.keep else self.selected
+        if message.reason == "training" and table.selected is not None:
+            select = table.selected  # the cursor may be ahead of `keep` (a key still in flight)
         self.query_one("#body", ContentSwitcher).current = "explorer"
         self.shown = "trace"
         table.show_result(message.result, select=select)

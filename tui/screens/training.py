@@ -158,7 +158,9 @@ class TrainingControls:
             if epoch is not None or final or now - last_post >= POST_EVERY:
                 self._post_progress(trainer, pending, epoch, started, first_step)
                 pending, last_post = [], now
-            if epoch is not None or final or now - last_trace >= RETRACE_EVERY:
+            # Throttled at epoch ends too: a small model ends an epoch many times a second, and each
+            # re-trace rebuilds the table on the UI thread, which holds the GIL the trainer needs.
+            if final or now - last_trace >= RETRACE_EVERY:
                 self._post_live_view(trainer, before)
                 before, last_trace = weights_snapshot(trainer.model), time.monotonic()
             if (
