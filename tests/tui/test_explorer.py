@@ -200,3 +200,13 @@ async def test_r_reloads_by_hand(tmp_path: Path) -> None:
         path.write_text(path.read_text().replace("nn.Linear(6, 3)", "nn.Linear(6, 4)"))
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.result.layer("fc3").outputs[0].shape == (4, 4))
+
+
+async def test_x_typed_right_after_n_opens_the_row_under_the_cursor() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        table = screen.query_one("#layers", LayerTable)
+        table.action_cursor_down()  # the cursor moves; LayerSelected is still in the queue
+        screen.action_neuron()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, NeuronScreen)
+        assert screen.result.layers[pilot.app.screen.index].name == "fc1"

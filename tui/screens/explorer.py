@@ -160,6 +160,13 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
     # --- helpers -----------------------------------------------------------------------------
 
+    def _catch_up_with_cursor(self) -> None:
+        """Take the row under the cursor: a key typed fast can land before LayerSelected arrives."""
+        current = self.query_one("#layers", LayerTable).selected
+        if current is not None and current != self.selected:
+            self.selected = current
+            self._show_detail()
+
     def _index_of(self, key: tuple[str, int]) -> int:
         assert self.result is not None
         return next((r.index for r in self.result.layers if (r.name, r.call) == key), 0)
@@ -226,6 +233,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
         if self.result is None or self.model is None:
             return
+        self._catch_up_with_cursor()
         rec = self.result.layers[self.selected]
         if rec.type != "Linear" or self.selected not in self.result.captured_inputs:
             self.notify(f"{rec.label} is a {rec.type}: the neuron view explains Linear layers", severity="warning")
@@ -238,6 +246,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
         if self.result is None or self.model is None:
             return
+        self._catch_up_with_cursor()
         if not is_foldable(self.result, self.model, self.selected):
             self.notify(
                 "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)", severity="warning"
