@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from collections.abc import Sequence
 
 from tui import __version__
+from tui.arguments import Parser, parse, report_error
 
 EXIT_USER_ERROR = 2
+EXIT_BROKEN_PIPE = 128 + 13  # as if killed by SIGPIPE
+EXIT_INTERRUPTED = 128 + 2  # as if killed by SIGINT
 COMMANDS = ("summary",)
 
 
@@ -21,7 +23,7 @@ def bundled_model() -> str:
     return str(files("tui") / "examples" / "simple.py")
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_model_arguments(parser: Parser) -> None:
     parser.add_argument(
         "model",
         metavar="FILE[:NAME]",
@@ -36,38 +38,45 @@ def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SHAPE[:dtype]",
         help="an input shape such as 4x5 or 2x12:long; repeat once per positional input",
     )
-    parser.add_argument("--batch", type=int, default=4, metavar="N", help="batch size where nnview makes the input (4)")
+    parser.add_setting("--batch", "batch", default=4, metavar="N", help="batch size where nnview makes the input (4)")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
 
 
-def summary_parser() -> argparse.ArgumentParser:
+def summary_parser() -> Parser:
     """The parser for ``nnview summary``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nnview summary",
         description="Trace one forward pass and print every layer's shapes, parameters and MACs.",
     )
     _add_model_arguments(parser)
-    parser.add_argument(
-        "--depth", type=int, default=None, metavar="N", help="fold rows deeper than N into their parent"
-    )
+    parser.add_setting("--depth", "depth", default=None, metavar="N", help="fold rows deeper than N into their parent")
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--no-stats", action="store_true", help="skip output statistics (faster on big activations)")
+    parser.add_setting(
+        "--timeout",
+        "timeout",
+        default=None,
+        metavar="SECONDS",
+        help="give up (exit 2) when the model's code runs longer than this",
+    )
     return parser
 
 
 def run_summary(argv: Sequence[str]) -> int:
     """``nnview summary``: print the table (or JSON); exit 2 with a clear message on a user error."""
+    from tui.core.records import NnviewError
+
+    try:  # before importing torch: a mistyped argument is answered at once
+        args = parse(summary_parser(), argv)
+    except NnviewError as exc:
+        return report_error(exc.record, "--json" in argv)
     from rich.console import Console
 
-    from tui.core.records import NnviewError
     from tui.core.session import summarize
     from tui.report import error_view, summary_view
 
-    args = summary_parser().parse_args(argv)
     args.model = args.model or bundled_model()
-    if args.batch < 1:
-        summary_parser().error("--batch must be at least 1")
     try:
         result = summarize(
             args.model,
@@ -76,8 +85,12 @@ def run_summary(argv: Sequence[str]) -> int:
             meta=args.meta,
             budget_bytes=0,  # a summary prints statistics; it keeps no tensors for display
             stats=not args.no_stats,
+            timeout=args.timeout,
         )
+    except KeyboardInterrupt:
+        return _interrupted()
     except NnviewError as exc:
+        _stop_capturing_output()  # after a timeout the model's code still runs, with fds 1 and 2 redirected
         if args.debug:
             import traceback
 
@@ -98,6 +111,54 @@ def run_summary(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nnview`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _dispatch(args)
+    except BrokenPipeError:
+        code = _reader_went_away()
+    if "tui.core.guest_threads" in sys.modules:  # user code ran: it may have left threads that block exit
+        from tui.core.guest_threads import exit_now_if_stuck
+
+        code = exit_now_if_stuck(code)
+    return code
+
+
+def _stop_capturing_output() -> None:
+    """Point fds 1 and 2 back at the terminal even if the model's code is still running."""
+    if "tui.core.guest" in sys.modules:
+        from tui.core.guest import restore_output_now
+
+        restore_output_now()
+
+
+def _interrupted() -> int:
+    """Ctrl+C: one line saying what was running (and where), exit 130 as a shell expects."""
+    _stop_capturing_output()
+    running = None
+    if "tui.core.guest_threads" in sys.modules:
+        from tui.core.guest_threads import current_activity
+
+        activity = current_activity()
+        running = activity.describe() if activity is not None else None
+    print(f"interrupted: {running}" if running else "interrupted", file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
+
+
+def _reader_went_away() -> int:
+    """stdout's reader closed the pipe (``nnview train --json | head -1``): stop quietly, like SIGPIPE.
+
+    Python would print "Exception ignored ... BrokenPipeError" when it flushes stdout at exit, so
+    stdout is pointed at /dev/null first. 141 is what a shell reports for a process ended by SIGPIPE.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (a test's capture)
+        pass
+    return EXIT_BROKEN_PIPE
+
+
+def _dispatch(args: list[str]) -> int:
     if args and args[0] in ("-V", "--version"):
         print(f"nnview {__version__}")
         return 0
@@ -110,15 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_explorer(args)
 
 
-def explorer_parser() -> argparse.ArgumentParser:
+def explorer_parser() -> Parser:
     """The parser for ``nnview [FILE]``."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nnview",
         description="Explore a PyTorch model in the terminal. `nnview summary FILE` prints a table instead.",
     )
     _add_model_arguments(parser)
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
-    parser.add_argument("--budget-mb", type=float, default=256, metavar="MB", help="memory for keeping layer outputs")
+    parser.add_setting("--budget-mb", "budget_mb", default=256, metavar="MB", help="memory for keeping layer outputs")
     parser.add_argument("--no-watch", action="store_true", help="do not reload when the model file is saved")
     parser.add_argument("--data", help="training data for t/s: a built-in name or a .csv file (default: dataset())")
     parser.add_argument("--target", dest="target_column", help="the CSV column holding the target")
@@ -126,23 +187,19 @@ def explorer_parser() -> argparse.ArgumentParser:
 
 
 def run_explorer(argv: Sequence[str]) -> int:
-    """``nnview [FILE]``: check the target, then open the explorer; exit 2 before the UI on a bad path."""
-    from rich.console import Console
-
+    """``nnview [FILE]``: check the arguments and the target, then open the explorer; exit 2 before the UI."""
     from tui.core.records import NnviewError
     from tui.core.targets import parse_target
-    from tui.report import error_view
 
-    args = explorer_parser().parse_args(argv)
-    target = args.model or bundled_model()
     if "NO_COLOR" in os.environ:  # else Textual greys out colours but still sends 24-bit sequences
         os.environ.pop("COLORTERM", None)
     try:
+        args = parse(explorer_parser(), argv)
+        target = args.model or bundled_model()
         parse_target(target)
     except NnviewError as exc:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(error_view(exc.record))
-        return EXIT_USER_ERROR
-    from tui.app import NnviewApp
+        return report_error(exc.record, False)
+    from tui.app import run_app
     from tui.core.session import SessionOptions
 
     options = SessionOptions(
@@ -154,8 +211,7 @@ def run_explorer(argv: Sequence[str]) -> int:
         data=args.data,
         target_column=args.target_column,
     )
-    NnviewApp(options, watch=not args.no_watch).run()
-    return 0
+    return run_app(options, watch=not args.no_watch)  # 1 after a crash, 143/129 after SIGTERM/SIGHUP
 
 
 if __name__ == "__main__":

@@ -68,3 +68,12 @@ class TrainingBoundary(Message):
 
     boundary: DecisionBoundary
     epoch: int
+
+
+@dataclass
+class CheckpointSaved(Message):
+    """A save finished: ``path`` on success, else ``error``; ``then`` is what was waiting on it ("exit", "reload")."""
+
+    path: str | None
+    error: ErrorRecord | None = None
+    then: str = ""

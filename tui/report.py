@@ -8,7 +8,19 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.core.records import ErrorRecord, TraceResult
-from tui.text import compact_shape, exact_count, human_bytes, human_count, row_label, shapes_text, visible_layers
+from tui.text import (
+    compact_shape,
+    eval_mode_note,
+    exact_count,
+    human_bytes,
+    human_count,
+    output_text,
+    row_label,
+    shapes_text,
+    trace_notes,
+    uncounted_note,
+    visible_layers,
+)
 
 
 def layer_rows(result: TraceResult, depth: int | None = None) -> list[tuple[str, ...]]:
@@ -19,7 +31,7 @@ def layer_rows(result: TraceResult, depth: int | None = None) -> list[tuple[str,
             rec.type,
             shapes_text(rec.inputs),
             compact_shape(rec.weight) if rec.weight is not None else "-",
-            shapes_text(rec.outputs),
+            output_text(rec),
             rec.activation or "-",
             (human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
             human_count(rec.macs) if rec.macs else "-",
@@ -62,18 +74,23 @@ def totals_text(result: TraceResult) -> Text:
     """The lines under the table: inputs, parameters, memory, MACs."""
     totals = result.totals
     inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs) or "none"
+    bound = "at least " if result.macs_uncounted else ""
     lines = [
         f"Input: {inputs}  ({result.input_origin})" if result.input_origin else f"Input: {inputs}",
         f"Params: {totals.params:,} (trainable {totals.trainable:,}, non-trainable {totals.non_trainable:,}); "
         f"parameter memory {human_bytes(totals.param_bytes)}",
-        f"MACs: {exact_count(totals.macs)}; activation memory of the batch: "
+        f"MACs: {bound}{exact_count(totals.macs)}; activation memory of the batch: "
         f"{human_bytes(totals.activation_bytes)}; device {result.device}",
     ]
     if any(rec.shared for rec in result.layers):
         lines.append("* shares a weight with another layer (tied); the total counts it once.")
     if result.macs_uncounted:
-        lines.append(f"MACs are a lower bound: no formula could count {', '.join(result.macs_uncounted)}.")
-    if result.budget_exceeded:
+        lines.append(uncounted_note(result.macs_uncounted))
+    if result.mode_dependent:
+        lines.append(f"Traced in eval mode: {eval_mode_note(result.mode_dependent)}.")
+    lines.extend(trace_notes(result))
+    if result.budget_exceeded and result.budget_bytes > 0:
+        # A summary keeps no tensors (budget 0): the line would only say that nothing was kept.
         lines.append(f"Outputs past the {human_bytes(result.budget_bytes)} budget were not kept (statistics only).")
     return Text("\n".join(lines))
 

@@ -2,71 +2,134 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.arguments import Parser, parse, report_error
+
+if TYPE_CHECKING:
+    from tui.core.train_run import TrainingSession
+    from tui.core.training import EpochRecord
 
 EXIT_USER_ERROR = 2
+EXIT_NOT_SAVED = 1  # trained, but --save could not be written: the weights went to a rescue file instead
 
 
-def train_parser() -> argparse.ArgumentParser:
+def train_parser() -> Parser:
     """The parser for ``nnview train``."""
-    from tui.core.datasets import BUILT_IN
-    from tui.core.training import LOSSES, OPTIMIZERS
+    from tui.core.validate import BUILT_IN, LOSSES, OPTIMIZERS
 
-    parser = argparse.ArgumentParser(prog="nnview train", description="Train a model file headlessly.")
+    parser = Parser(prog="nnview train", description="Train a model file headlessly.")
     parser.add_argument("model", metavar="FILE[:NAME]", help="model file (or pkg.module:attr)")
     parser.add_argument("--data", help=f"built-in dataset ({', '.join(BUILT_IN)}) or a .csv file; default: dataset()")
     parser.add_argument("--target", dest="target_column", help="the CSV column holding the target (default: last)")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--lr", type=float)
+    parser.add_setting("--epochs", "epochs", metavar="N")
+    parser.add_setting("--batch-size", "batch_size", metavar="B")
+    parser.add_setting("--lr", "lr", metavar="LR")
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--loss", choices=LOSSES)
-    parser.add_argument("--weight-decay", type=float)
-    parser.add_argument("--seed", type=int)
+    parser.add_setting("--weight-decay", "weight_decay", metavar="W")
+    parser.add_setting("--seed", "seed", metavar="S")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: 1 for small steps, else torch's)")
+    threads = "CPU threads (default: 1 for small steps, else torch's)"
+    parser.add_setting("--threads", "threads", metavar="N", help=threads)
     parser.add_argument("--weights", help="start from these weights (safetensors; pickles are refused)")
-    parser.add_argument("--save", help="write a checkpoint here when training ends (safetensors + .json)")
+    parser.add_argument(
+        "--save",
+        metavar="PATH.safetensors",
+        help="write a checkpoint here when training ends (+ PATH.safetensors.json); checked before the first step",
+    )
+    parser.add_argument("--force", action="store_true", help="let --save replace an existing checkpoint")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a progress bar")
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     return parser
 
 
-def epoch_line(event: object) -> str:
+def epoch_line(event: EpochRecord) -> str:
     """The seed's format: Epoch [k/N], Train Loss: ..., Val Loss: ..., Train Acc: ..., Val Acc: ..."""
-    line = f"Epoch [{event.epoch}/{event.epochs}], Train Loss: {event.train_loss:.4f}, Val Loss: {event.val_loss:.4f}"  # type: ignore[attr-defined]
-    if event.train_accuracy is not None:  # type: ignore[attr-defined]
-        line += f", Train Acc: {event.train_accuracy:.4f}, Val Acc: {event.val_accuracy:.4f}"  # type: ignore[attr-defined]
+    line = f"Epoch [{event.epoch}/{event.epochs}], Train Loss: {event.train_loss:.4f}, Val Loss: {event.val_loss:.4f}"
+    if event.train_accuracy is not None:
+        line += f", Train Acc: {event.train_accuracy:.4f}, Val Acc: {event.val_accuracy:.4f}"
     return line
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop training as Ctrl+C does, and remember which signal it was."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+def _keep_unsaved(session: TrainingSession) -> str:
+    """Write the steps trained so far to a rescue checkpoint; the sentence that says where (or why not)."""
+    from tui.core.records import NnviewError
+    from tui.core.save_target import save_rescue
+
+    trainer = session.trainer
+    if trainer.step_count == 0:
+        return "no step had finished: nothing to keep"
+    info = {
+        "model": session.loaded.source,
+        "data": session.data.source,
+        "hyperparameters": asdict(session.config),
+        "step": trainer.step_count,
+        "epoch": trainer.epoch,
+        "emergency": True,
+    }
+    name = f"{Path(session.loaded.source.split(':')[0]).stem}-step{trainer.step_count}"
+    try:
+        path = save_rescue(trainer.model, info, name)
+    except NnviewError as exc:
+        return f"the {trainer.step_count} trained steps could not be kept: {exc.record.message}"
+    return f"the {trainer.step_count} trained steps were written to {path}"
 
 
 def run_train(argv: Sequence[str]) -> int:
     """Train, print progress and epochs, save if asked; exit 2 with a clear message on user errors."""
+    from tui.core.records import NnviewError
+
+    try:  # before importing torch: a mistyped argument is answered at once
+        args = parse(train_parser(), argv)
+    except NnviewError as exc:
+        return report_error(exc.record, "--json" in argv)
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from tui.core.records import NnviewError
+    from tui.core.checkpoints import SaveInterrupted
+    from tui.core.save_target import SaveFailed, check_save_path, check_save_space
     from tui.core.train_run import TrainOptions, open_training, train
     from tui.core.training import EpochRecord, TrainConfig
     from tui.report import error_view
 
-    args = train_parser().parse_args(argv)
     given = {
         key: getattr(args, key)
         for key in ("epochs", "batch_size", "lr", "optimizer", "loss", "weight_decay", "seed")
         if getattr(args, key) is not None
     }
-    if any(value is not None and value <= 0 for key, value in given.items() if key in ("epochs", "batch_size", "lr")):
-        train_parser().error("--epochs, --batch-size and --lr must be positive")
     config = TrainConfig(**given, device=args.device, threads=args.threads)
     options = TrainOptions(args.model, args.data, args.target_column, config, tuple(given), args.weights, args.save)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    session = None
+    # SIGTERM and SIGHUP (an SSH connection dropping) stop training as Ctrl+C does: the steps are kept.
+    saved_handlers = {sig: signal.signal(sig, _stop_on) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        if args.save is not None:  # refuse a path that cannot be written before any work, not after the run
+            check_save_path(args.save, force=args.force)
         session = open_training(options)
+        if args.save:
+            check_save_space(args.save, session.trainer.model)
+        for note in session.notes:
+            errors.print(f"warning: {note}")
         events = train(session, args.save)
         if args.json:
             for event in events:
@@ -84,7 +147,12 @@ def run_train(argv: Sequence[str]) -> int:
                     else:
                         progress.advance(task)
             if args.save:
-                console.print(f"saved {args.save}")
+                console.print(f"saved {args.save} (and {args.save}.json)")
+    except SaveFailed as exc:  # trained, but not saved where asked: say where the weights are
+        if args.json:
+            print(json.dumps({"error": exc.record.to_json(), "rescued": str(exc.rescued) if exc.rescued else None}))
+        errors.print(error_view(exc.record))
+        return EXIT_NOT_SAVED
     except NnviewError as exc:
         if args.debug:
             import traceback
@@ -94,9 +162,18 @@ def run_train(argv: Sequence[str]) -> int:
             print(json.dumps({"error": exc.record.to_json()}))
         errors.print(error_view(exc.record))
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        errors.print("interrupted: nothing was saved")
+    except SaveInterrupted as exc:
+        errors.print(f"interrupted while saving: {exc.on_disk}")
         return 130
+    except KeyboardInterrupt as exc:
+        unchanged = f"; {args.save} was not touched" if args.save else ""
+        kept = _keep_unsaved(session) if session is not None else "nothing was trained yet"
+        name = signal.Signals(exc.signum).name if isinstance(exc, Stopped) else "Ctrl+C"
+        errors.print(f"interrupted by {name} before training ended: {kept}{unchanged}")
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
+    finally:
+        for sig, handler in saved_handlers.items():
+            signal.signal(sig, handler)
     return 0
 
 

@@ -189,7 +189,7 @@ CASES: dict[str, Case] = {
         location=":13",
         called=("", "fc"),
         message=("fc (Linear) has float32 weights but got float64 input",),
-        hint=("feed float32 values", "x.to(torch.float32)", "--input 4x5 without :float64"),
+        hint=("feed float32 values", "x.to(torch.float32)", "--input 4x5:float32"),
     ),
     "embedding_fed_floats_asks_for_long_ids": Case(
         "embedding_floats.py",

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from tui.core.checkpoints import load_checkpoint, save_checkpoint, sidecar
+from tui.core.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint, sidecar
 from tui.core.records import NnviewError
 
 
@@ -32,7 +32,7 @@ def test_round_trip_gives_identical_tensors_and_keeps_ties(tmp_path: Path) -> No
     assert load_checkpoint(path, other) == {"epoch": 3, "lr": 0.01}
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True))
     assert other[1].weight is other[0].weight
-    assert sidecar(path).name == "w.json"
+    assert sidecar(path).name == "w.safetensors.json"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
 
 
@@ -87,7 +87,8 @@ while True:
 """
 
 
-def test_sigterm_during_writes_leaves_a_whole_old_or_new_file(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_or_sighup_during_writes_leaves_a_whole_consistent_pair(tmp_path: Path, signum: int) -> None:
     path = tmp_path / "live.safetensors"
     script = tmp_path / "writer.py"
     script.write_text(WRITER)
@@ -96,12 +97,14 @@ def test_sigterm_during_writes_leaves_a_whole_old_or_new_file(tmp_path: Path) ->
         proc = subprocess.Popen([sys.executable, str(script), str(path)], cwd=root, stdout=subprocess.PIPE, text=True)
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(delay)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        proc.send_signal(signum)
+        assert proc.wait(timeout=30) == -signum
         if not path.exists():
             continue
         model = nn.Linear(1000, 1000)
-        load_checkpoint(path, model)  # never a partial file
-        value = float(model.weight[0, 0])
+        read = read_checkpoint(path, model)  # never a partial file
+        value = float(model.weight[0, 0].detach())
         assert value >= 1 and torch.all(model.weight == value) and torch.all(model.bias == value)
+        # The record always matches the weights: the sidecar's, or (killed between the renames) their own.
+        assert read.info == {"version": int(value)}, (read.info, value, read.notes)
     assert path.exists()

@@ -36,7 +36,7 @@ def test_prints_one_seed_format_line_per_epoch_and_saves_weights_that_load_back(
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("Epoch")]
     assert [EPOCH.match(line).groups() for line in lines] == [("1", "3"), ("2", "3"), ("3", "3")]
-    info = json.loads(save.with_suffix(".json").read_text())
+    info = json.loads(save.with_name(save.name + ".json").read_text())
     assert info["hyperparameters"]["epochs"] == 3 and info["metrics"]["epoch"] == 3
     fresh = load_model(str(MODELS / "simple.py")).model
     before = fresh.fc1.weight.clone()

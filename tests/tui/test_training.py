@@ -51,6 +51,24 @@ async def test_s_trains_exactly_one_batch() -> None:
         await until(pilot, lambda: screen.trainer.step_count == 2 and not screen.training)
 
 
+async def test_s_pressed_while_a_step_finishes_is_never_dropped() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("s", "s", "s")  # one burst: the 2nd and 3rd arrive while the 1st is still running
+        await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count == 3 and not screen.training)
+        await pilot.pause(0.3)
+        assert screen.trainer.step_count == 3 and screen.trainer.position == 96  # exactly three batches of 32
+
+
+async def test_t_pressed_while_a_step_finishes_starts_training_after_it() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("s", "t")  # t lands while the single step is still running
+        # Dropped, t would leave the trainer at 1 step; taken, it trains on (simple.py runs all 2,500 fast).
+        await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count > 1)
+        await until(pilot, lambda: not screen.training)
+        assert screen.trainer.step_count in (2500, *range(2, 2500))
+        assert not screen.running_single
+
+
 async def test_ctrl_s_writes_a_checkpoint_that_loads_back_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,7 +139,7 @@ async def test_e_edits_hyperparameters_and_refuses_bad_values() -> None:
         form.query_one("#lr", Input).value = "-1"
         await pilot.press("enter")
         assert pilot.app.screen is form
-        assert "must be positive" in str(form.query_one("#form-error").content)
+        assert "the learning rate must be a finite number above 0" in str(form.query_one("#form-error").content)
         form.query_one("#lr", Input).value = "0.001"
         form.query_one("#batch-size", Input).value = "16"
         await pilot.press("enter")

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from tui.core.datasets import TrainingData
+from tui.core.dtypes import as_model_input, model_float_dtype
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ def decision_boundary(model: nn.Module, data: TrainingData, steps: int = 40, mar
     model.eval()
     try:
         with torch.no_grad():
-            predicted = _classes(model(grid.to(device))).cpu()
-            val_predicted = _classes(model(data.x_val.float().to(device))).cpu()
+            dtype = model_float_dtype(model)  # a float64 or half model gets its own dtype
+            predicted = _classes(model(as_model_input(grid.to(device), dtype))).cpu()
+            val_predicted = _classes(model(as_model_input(data.x_val.float().to(device), dtype))).cpu()
     finally:
         model.train(was_training)
     truth = data.y_val.reshape(-1).long()

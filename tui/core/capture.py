@@ -16,6 +16,10 @@ Slot = tuple[str, int]  # (what, layer index)
 class CaptureStore:
     """Holds tensors for display until the budget is spent; output statistics either way.
 
+    Statistics are kept for each layer's output and, where an activation follows it
+    (``relu(fc1(x))``), for the activated output too: past the budget they are taken at once,
+    while the tensor still exists, so a summary keeping no tensors still has them.
+
     A kept tensor is the model's own object, not a copy; if a later in-place op (``relu_``) is
     about to overwrite it, :meth:`before_write` swaps in a copy first, so every slot shows the
     values it had when it was kept. A tensor kept in several slots (a layer's output is the next
@@ -31,7 +35,8 @@ class CaptureStore:
         self.versions: dict[Slot, tuple[int, ...]] = {}
         self.holders: dict[int, list[Slot]] = {}
         self.stats: dict[int, OutputStats | None] = {}
-        self._described: tuple[torch.Tensor | None, OutputStats | None] = (None, None)
+        self.activated_stats: dict[int, OutputStats | None] = {}
+        self._described: tuple[torch.Tensor | None, int, OutputStats | None] = (None, 0, None)
 
     def keep(self, slot: Slot, tensors: Sequence[torch.Tensor]) -> bool:
         """Keep ``tensors`` in ``slot`` if they fit the budget; return whether they were kept."""
@@ -54,14 +59,38 @@ class CaptureStore:
         if self.keep((OUTPUT, index), outputs) or not self.describe:
             return
         primary = primary_output(outputs) if outputs and outputs[0].device.type != "meta" else None
-        if primary is None:
-            self.stats[index] = None
+        self.stats[index] = None if primary is None else self._describe_now(primary)
+
+    def keep_activated(self, index: int, activated: torch.Tensor, in_place: bool = False) -> None:
+        """Keep layer ``index``'s output after its activation; the first activation applied wins.
+
+        ``in_place``: called from inside an in-place op (``relu_``) whose version bump is still to
+        come, so the slot expects one more write than it sees now.
+        """
+        if index in self.activated_stats or (ACTIVATED, index) in self.kept:
             return
-        last, stats = self._described
-        if last is not primary:  # a container returns its last child's tensor: describe it once
-            stats = output_stats(primary)
-            self._described = (primary, stats)
-        self.stats[index] = stats
+        if self.keep((ACTIVATED, index), [activated]):
+            if in_place:
+                self.versions[(ACTIVATED, index)] = (activated._version + 1,)
+            return
+        if not self.describe:
+            return
+        meta = activated.device.type == "meta"
+        # Never reused: an in-place relu_ returns the tensor just described raw, and inside the op
+        # (where the watcher calls this) its version counter has not been bumped yet.
+        self.activated_stats[index] = None if meta else self._describe_now(activated, reuse=False)
+
+    def _describe_now(self, tensor: torch.Tensor, reuse: bool = True) -> OutputStats | None:
+        """Statistics of ``tensor`` as it is now; the same unchanged tensor is described once.
+
+        A container returns its last child's tensor, and an activation module's output is also the
+        activated output of the layer before it. The version check catches ``relu_`` in between.
+        """
+        last, version, stats = self._described
+        if not reuse or last is not tensor or version != tensor._version:
+            stats = output_stats(tensor)
+            self._described = (tensor, tensor._version, stats)
+        return stats
 
     def before_write(self, tensor: torch.Tensor) -> None:
         """Called just before an in-place op writes ``tensor``: keep a copy of the old values."""
@@ -81,19 +110,27 @@ class CaptureStore:
                 del self.kept[slot]
                 if slot[0] == OUTPUT:
                     self.stats[slot[1]] = None
+                elif slot[0] == ACTIVATED:
+                    self.activated_stats[slot[1]] = None
             else:
                 self.kept[slot] = tuple(t if t.device.type == "cpu" else t.to("cpu") for t in tensors)
-        primaries = {slot[1]: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] == OUTPUT}
+        # One batch for outputs and activated outputs alike: nn.ReLU's output is both, described once.
+        primaries = {slot: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] != INPUT}
         distinct = list({id(t): t for t in primaries.values() if t is not None}.values())
         described = dict(zip((id(t) for t in distinct), describe_tensors(distinct), strict=True))
-        for index, primary in primaries.items():
-            self.stats[index] = described[id(primary)] if primary is not None else None
+        for (what, index), primary in primaries.items():
+            found = described[id(primary)] if primary is not None else None
+            (self.stats if what == OUTPUT else self.activated_stats)[index] = found
         self.holders.clear()
-        self._described = (None, None)
+        self._described = (None, 0, None)
 
     def stats_for(self, index: int) -> OutputStats | None:
         """The statistics of call ``index``'s primary output."""
         return self.stats.get(index)
+
+    def activated_stats_for(self, index: int) -> OutputStats | None:
+        """The statistics of call ``index``'s output after the activation applied to it, if any."""
+        return self.activated_stats.get(index)
 
     def slots(self, what: str) -> dict[int, tuple[torch.Tensor, ...]]:
         """Layer index -> kept tensors of one kind (``OUTPUT``, ``INPUT`` or ``ACTIVATED``)."""

@@ -1,4 +1,16 @@
-"""Checkpoints: weights in safetensors plus a JSON of hyperparameters and metrics, written atomically.
+"""Checkpoints: weights in safetensors plus a JSON sidecar, written so that every kill leaves a readable pair.
+
+Layout: ``X.safetensors`` holds the tensors and, in its header metadata, the same record as the sidecar
+``X.safetensors.json`` (hyperparameters, metrics, when it was saved). The sidecar also holds the sha256
+of the weights it describes. Both are written to temporary files first (``.NAME.nnview-PID-RANDOM.tmp``),
+fsynced, then renamed: the weights first, the sidecar second. So after a kill at any instant:
+
+- before the first rename: the old pair is untouched (only temporaries are left; the next save removes them);
+- between the renames: new weights, old sidecar. The hash does not match, so :func:`read_checkpoint` says the
+  sidecar is stale and returns the weights' own embedded record instead;
+- after the second rename: the new pair.
+
+The old sidecar name ``X.json`` is never read or written: it could be the user's own ``config.json``.
 
 Nothing is ever loaded with pickle code execution: safetensors files hold only tensors, and other
 files go through ``torch.load(weights_only=True)``, which refuses pickled code.
@@ -6,117 +18,242 @@ files go through ``torch.load(weights_only=True)``, which refuses pickled code.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import pickle
+import re
 import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-from safetensors.torch import load_model as load_safetensors_model
 from safetensors.torch import save_model as save_safetensors_model
 from torch import nn
 
+from tui.core.checkpoint_read import MARKER, read_weights
 from tui.core.records import ErrorRecord, NnviewError
 
-
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file in the same folder, fsync it, then rename over ``path``.
-
-    A crash or SIGTERM at any point leaves either the old file or the new one, never a partial one.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        write(temporary)
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, path)
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+TEMPORARY = re.compile(r"^\..+\.nnview-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+_in_flight: set[str] = set()  # this process's temporaries being written now (never swept)
+_in_flight_lock = threading.Lock()
 
 
 def sidecar(path: Path) -> Path:
-    """The JSON beside a checkpoint: ``model.safetensors`` -> ``model.json``."""
-    return path.with_suffix(".json")
+    """The JSON beside a checkpoint: ``model.safetensors`` -> ``model.safetensors.json``."""
+    return path.with_name(path.name + ".json")
+
+
+def is_nnview_sidecar(path: Path) -> bool:
+    """Whether ``path`` is a sidecar nnview wrote (a JSON object with the ``nnview_checkpoint`` key)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get(MARKER), dict)
+
+
+class SaveInterrupted(KeyboardInterrupt):
+    """Ctrl+C arrived during a save; ``on_disk`` says exactly what the save left behind."""
+
+    def __init__(self, on_disk: str) -> None:
+        super().__init__(on_disk)
+        self.on_disk = on_disk
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporaries that a killed nnview save left in ``folder``; returns what was removed.
+
+    Only names of nnview's own pattern (``.NAME.nnview-PID-RANDOM.tmp``) whose writing process is gone
+    are removed, so another nnview saving into the same folder at the same time keeps its files.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = TEMPORARY.match(entry.name)
+        if match is None or not entry.is_file() or entry.is_symlink():
+            continue
+        pid = int(match["pid"])
+        with _in_flight_lock:
+            busy = str(entry) in _in_flight
+        if busy or (pid != os.getpid() and _pid_alive(pid)):
+            continue
+        try:
+            entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+    return removed
+
+
+def temporary_beside(path: Path) -> Path:
+    """Create an empty temporary of nnview's pattern in ``path``'s folder and mark it as in flight."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.nnview-{os.getpid()}-", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    with _in_flight_lock:
+        _in_flight.add(name)
+    return Path(name)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it (``os.umask`` would race with other threads)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _discard(path: Path | None) -> None:
+    if path is None:
+        return
+    with _in_flight_lock:
+        _in_flight.discard(str(path))
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _fsync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _write_synced(path: Path, write: Callable[[Path], object]) -> str:
+    """Fill ``path`` with ``write``, fsync it, and return its sha256."""
+    write(path)
+    os.chmod(path, 0o666 & ~_umask())  # mkstemp (and safetensors) make 0600; a checkpoint gets the usual mode
+    digest = hashlib.sha256()
+    with path.open("rb") as written:
+        for block in iter(lambda: written.read(1 << 20), b""):
+            digest.update(block)
+        os.fsync(written.fileno())
+    return digest.hexdigest()
 
 
 def save_checkpoint(path: str | Path, model: nn.Module, info: dict[str, Any]) -> Path:
-    """Save ``model``'s weights (tied tensors once) and ``info`` (hyperparameters, metrics) atomically."""
+    """Save ``model``'s weights (tied tensors once) and ``info`` as a consistent pair; returns the path.
+
+    Raises:
+        SaveInterrupted: Ctrl+C during the save; its ``on_disk`` says what is on disk now.
+        NnviewError: kind ``save`` when the folder or disk refuses the write (the message says what is on disk).
+    """
     target = Path(path)
-    _atomic_write(target, lambda tmp: save_safetensors_model(model, tmp))
-    _atomic_write(sidecar(target), lambda tmp: Path(tmp).write_text(json.dumps(info, indent=2, default=str)))
+    side = sidecar(target)
+    saved_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    record = json.dumps({"saved_at": saved_at, "info": info}, default=str)
+    weights_tmp: Path | None = None
+    side_tmp: Path | None = None
+    replaced = False
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target.parent)
+        weights_tmp = temporary_beside(target)
+        digest = _write_synced(
+            weights_tmp, lambda tmp: save_safetensors_model(model, str(tmp), metadata={MARKER: record})
+        )
+        meta = {"version": 1, "weights": target.name, "weights_sha256": digest, "saved_at": saved_at}
+        text = json.dumps({**info, MARKER: meta}, indent=2, default=str)
+        side_tmp = temporary_beside(side)
+        _write_synced(side_tmp, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        os.replace(weights_tmp, target)
+        replaced = True
+        _fsync_folder(target.parent)
+        os.replace(side_tmp, side)
+        _fsync_folder(target.parent)
+    except KeyboardInterrupt as exc:
+        raise SaveInterrupted(_left_behind(target, replaced)) from exc
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise NnviewError(
+            ErrorRecord(
+                kind="save",
+                message=f"could not save {target}: {reason}; {_left_behind(target, replaced)}",
+                hint="free some space or choose a folder you can write to",
+            )
+        ) from exc
+    finally:
+        _discard(weights_tmp)
+        _discard(side_tmp)
     return target
 
 
-def _shape_error(path: Path, exc: Exception) -> NnviewError:
-    return NnviewError(
-        ErrorRecord(
-            kind="load",
-            message=f"the weights in {path} do not fit this model: {' '.join(str(exc).split())[:400]}",
-            hint="load weights saved from the same architecture, or retrain",
-        )
+def _left_behind(target: Path, replaced: bool) -> str:
+    """One sentence that says what an interrupted save left at ``target``."""
+    side = sidecar(target)
+    if not replaced:
+        return f"{target} was not changed" if target.exists() else f"{target} was not written"
+    return (
+        f"{target} holds the new weights (their hyperparameters and metrics are inside it), "
+        f"but {side.name} {'still describes the earlier save' if side.exists() else 'was not written'}"
     )
 
 
-def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
-    """Load weights into ``model`` after checking every name and shape; return the sidecar's info.
+@dataclass(frozen=True)
+class CheckpointRead:
+    """What :func:`read_checkpoint` found: the record (hyperparameters, metrics) and notes about the sidecar."""
+
+    info: dict[str, Any]
+    notes: tuple[str, ...] = ()
+
+
+def read_checkpoint(path: str | Path, model: nn.Module) -> CheckpointRead:
+    """Load weights into ``model`` after checking every name and shape; return the record and any notes.
+
+    A missing, damaged or stale sidecar never fails the load: the weights' own embedded record is used
+    and a note says why.
 
     Raises:
-        NnviewError: kind ``load`` for a missing file, shapes that do not fit, or a pickle that would
-            need code execution.
+        NnviewError: kind ``load`` for a missing, empty, damaged or refused weights file, or shapes that
+            do not fit.
     """
     source = Path(path)
-    if not source.is_file():
-        raise NnviewError(
-            ErrorRecord(kind="load", message=f"weights file {source} does not exist", hint="check --weights")
-        )
-    if source.read_bytes()[:8] and _is_safetensors(source):
-        try:
-            missing, unexpected = load_safetensors_model(model, source, strict=False)
-        except RuntimeError as exc:
-            raise _shape_error(source, exc) from exc
-        if missing or unexpected:
-            raise _shape_error(
-                source, RuntimeError(f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}")
-            )
-    else:
-        try:
-            state = torch.load(source, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as exc:
-            raise NnviewError(
-                ErrorRecord(
-                    kind="load",
-                    message=f"refused to load {source}: it is not a plain tensor file "
-                    f"(loading it would run pickled code, or it is damaged)",
-                    hint="save weights with safetensors (ctrl+s in nnview, or nnview train --save)",
-                )
-            ) from exc
-        if not isinstance(state, dict):
-            raise NnviewError(
-                ErrorRecord(kind="load", message=f"{source} holds no state dict", hint="save model.state_dict()")
-            )
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise _shape_error(source, exc) from exc
-    info = sidecar(source)
-    return json.loads(info.read_text()) if info.is_file() else {}
+    embedded, digest = read_weights(source, model)
+    side = sidecar(source)
+    own = embedded.get("info") if isinstance(embedded.get("info"), dict) else None
+    fallback = own if own is not None else {}
+    if not side.exists():
+        return CheckpointRead(fallback)
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        what = "is a folder" if side.is_dir() else f"is damaged ({type(exc).__name__})"
+        return CheckpointRead(fallback, (f"{side} {what}: ignored; {_used(own)}",))
+    if not isinstance(data, dict) or not isinstance(data.get(MARKER), dict):
+        return CheckpointRead(fallback, (f"{side} was not written by nnview: ignored; {_used(own)}",))
+    meta = data.pop(MARKER)
+    if digest is not None and meta.get("weights_sha256") != digest:
+        when = f" (it is from the save of {meta.get('saved_at')})" if meta.get("saved_at") else ""
+        note = f"{side.name} does not describe these weights{when}: the save was interrupted; {_used(own)}"
+        return CheckpointRead(fallback, (note,))
+    return CheckpointRead(data)
 
 
-def _is_safetensors(path: Path) -> bool:
-    """A safetensors file starts with an 8-byte little-endian header length, then a JSON header."""
-    with path.open("rb") as handle:
-        head = handle.read(9)
-    if len(head) < 9:
-        return False
-    size = int.from_bytes(head[:8], "little")
-    return head[8:9] == b"{" and 0 < size < path.stat().st_size
+def _used(own: dict[str, Any] | None) -> str:
+    return "used the record inside the weights file" if own is not None else "no hyperparameters or metrics known"
+
+
+def load_checkpoint(path: str | Path, model: nn.Module) -> dict[str, Any]:
+    """Load weights into ``model`` (see :func:`read_checkpoint`) and return the record alone."""
+    return read_checkpoint(path, model).info

@@ -6,17 +6,18 @@ sets are generated (scikit-learn's ``make_*``) or shipped with scikit-learn (``l
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from tui.core.csv_data import read_csv
 from tui.core.records import ErrorRecord, NnviewError
+from tui.core.validate import BUILT_IN as BUILT_IN  # re-exported: its old home
 
-BUILT_IN = ("xor", "moons", "circles", "spiral", "blobs", "classification", "digits")
+SPLITS = ("x_train", "y_train", "x_val", "y_val")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class TrainingData:
         x_train, y_train, x_val, y_val: the tensors (first dimension = samples).
         classes: the number of classes for integer labels, else ``None`` (regression / float targets).
         source: where the data came from, for people.
+        lines: for a CSV file, the file line of each training and validation sample (for messages).
     """
 
     x_train: torch.Tensor
@@ -35,6 +37,7 @@ class TrainingData:
     y_val: torch.Tensor
     classes: int | None
     source: str
+    lines: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     @property
     def features(self) -> tuple[int, ...]:
@@ -46,7 +49,7 @@ def _input_error(message: str, hint: str) -> NnviewError:
     return NnviewError(ErrorRecord(kind="input", message=message, hint=hint))
 
 
-def _split(x: Any, y: Any, source: str, seed: int = 0) -> TrainingData:
+def _split(x: Any, y: Any, source: str, seed: int = 0, lines: Sequence[int] | None = None) -> TrainingData:
     """An 80/20 split with a fixed seed; integer labels become ``long`` class ids."""
     x_t = torch.as_tensor(x, dtype=torch.float32)
     y_t = torch.as_tensor(y)
@@ -54,19 +57,65 @@ def _split(x: Any, y: Any, source: str, seed: int = 0) -> TrainingData:
     order = torch.randperm(len(x_t), generator=generator)
     cut = int(len(x_t) * 0.8)
     train, val = order[:cut], order[cut:]
-    return _as_training(x_t[train], y_t[train], x_t[val], y_t[val], source)
+    data = _as_training(x_t[train], y_t[train], x_t[val], y_t[val], source)
+    if lines is None:
+        return data
+    kept = (tuple(lines[i] for i in train.tolist()), tuple(lines[i] for i in val.tolist()))
+    return TrainingData(data.x_train, data.y_train, data.x_val, data.y_val, data.classes, source, kept)
+
+
+def _tensor(value: Any, name: str, source: str) -> torch.Tensor:
+    """One of the four values as a numeric tensor, or an error naming it and what it holds."""
+    try:
+        tensor = torch.as_tensor(value)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        inner = value[0] if isinstance(value, (list, tuple)) and value else None
+        holds = f" of {type(inner).__name__}" if inner is not None else ""
+        raise _input_error(
+            f"{source}: {name} is a {type(value).__name__}{holds}, not numbers ({exc})",
+            "return tensors or NumPy arrays of numbers (encode text labels as class ids 0..C-1)",
+        ) from exc
+    if tensor.is_complex() or not (tensor.is_floating_point() or tensor.dtype in _WHOLE):
+        raise _input_error(
+            f"{source}: {name} holds {str(tensor.dtype).removeprefix('torch.')} values",
+            "return real numbers: float features, integer class ids or float targets",
+        )
+    if tensor.dim() == 0 or len(tensor) == 0:
+        what = "a single number" if tensor.dim() == 0 else "empty"
+        raise _input_error(f"{source}: {name} is {what}", "give every split at least one sample (first dimension)")
+    return tensor
+
+
+_WHOLE = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
+
+
+def _rows(mask: torch.Tensor) -> str:
+    rows = mask.reshape(len(mask), -1).any(dim=1).nonzero().flatten().tolist()
+    more = f" (and {len(rows) - 5} more)" if len(rows) > 5 else ""
+    return f"row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}{more}"
 
 
 def _as_training(x_train: Any, y_train: Any, x_val: Any, y_val: Any, source: str) -> TrainingData:
-    tensors = [torch.as_tensor(t) for t in (x_train, y_train, x_val, y_val)]
-    if any(t.dim() == 0 or len(t) == 0 for t in tensors):
-        raise _input_error(f"{source} has an empty or scalar tensor", "return (x_train, y_train, x_val, y_val)")
+    """Check the four values (numbers, matching lengths, finite) and decide the kind of target."""
+    tensors = [_tensor(t, name, source) for t, name in zip((x_train, y_train, x_val, y_val), SPLITS, strict=True)]
     x_train, y_train, x_val, y_val = tensors
     if len(x_train) != len(y_train) or len(x_val) != len(y_val):
         raise _input_error(
             f"{source}: {len(x_train)} training inputs but {len(y_train)} labels "
             f"(validation: {len(x_val)} and {len(y_val)})",
             "give every input sample exactly one target",
+        )
+    for tensor, name in zip(tensors, SPLITS, strict=True):
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise _input_error(
+                f"{source}: {name} has NaN or infinite values at {_rows(~torch.isfinite(tensor))}",
+                "fill in or drop those samples before training: one NaN makes every weight NaN",
+            )
+    if x_train.shape[1:] != x_val.shape[1:]:
+        raise _input_error(
+            f"{source}: training samples have shape {tuple(x_train.shape[1:])} but validation samples "
+            f"{tuple(x_val.shape[1:])}",
+            "give both splits samples of the same shape",
         )
     if x_train.is_floating_point() is False and x_train.dtype != torch.long:
         x_train, x_val = x_train.float(), x_val.float()
@@ -113,29 +162,8 @@ def _built_in(name: str) -> TrainingData:
 
 
 def _from_csv(path: Path, target: str | None) -> TrainingData:
-    with path.open(newline="") as handle:
-        rows = list(csv.reader(handle))
-    if len(rows) < 3:
-        raise _input_error(f"{path} has {len(rows)} lines; it needs a header and at least two rows", "check the file")
-    header, body = rows[0], rows[1:]
-    column = target if target is not None else header[-1]
-    if column not in header:
-        raise _input_error(f"{path} has no column {column!r} (columns: {', '.join(header)})", "pick one with --target")
-    index = header.index(column)
-    try:
-        x = [[float(v) for i, v in enumerate(row) if i != index] for row in body]
-    except ValueError as exc:
-        raise _input_error(f"{path}: a feature is not a number ({exc})", "use numeric feature columns only") from exc
-    labels = [row[index] for row in body]
-    try:
-        values = [float(v) for v in labels]
-        y: Any = torch.tensor(values)
-        if all(v.is_integer() for v in values):
-            y = y.long()
-    except ValueError:
-        names = sorted(set(labels))  # text labels become class ids in sorted order
-        y = torch.tensor([names.index(v) for v in labels])
-    return _split(x, y, f"{path.name} (target {column})")
+    table = read_csv(path, target)
+    return _split(table.x, table.y, f"{path.name} (target {table.column})", lines=table.lines)
 
 
 def load_training_data(
@@ -156,15 +184,7 @@ def load_training_data(
         from tui.core.usercode import run_user_code
 
         value, _ = run_user_code(make, "calling dataset()", user_files, None, "dataset")
-        if isinstance(value, (tuple, list)) and len(value) == 4:
-            x_train, y_train, x_val, y_val = value
-            return _as_training(x_train, y_train, x_val, y_val, "dataset() in the model file")
-        if isinstance(value, (tuple, list)) and len(value) == 2:
-            return _from_datasets(value[0], value[1])
-        raise _input_error(
-            f"dataset() returned {type(value).__name__}; nnview needs (x_train, y_train, x_val, y_val)",
-            "return four tensors, or (train, validation) torch Datasets",
-        )
+        return _from_dataset_function(value, user_files)
     if data in BUILT_IN:
         return _built_in(data)
     path = Path(data)
@@ -176,12 +196,47 @@ def load_training_data(
     )
 
 
-def _from_datasets(train: Any, val: Any) -> TrainingData:
+def _from_dataset_function(value: Any, user_files: tuple[str, ...]) -> TrainingData:
+    """What the file's ``dataset()`` returned: four tensors, or (train, validation) Datasets."""
+    source = "dataset() in the model file"
+    wanted = "return (x_train, y_train, x_val, y_val) as tensors or arrays, or (train, validation) torch Datasets"
+    if not isinstance(value, (tuple, list)) or isinstance(value, str):
+        raise _input_error(f"dataset() returned a {type(value).__name__}; nnview needs 4 values or 2 Datasets", wanted)
+    if len(value) == 4:
+        x_train, y_train, x_val, y_val = value
+        return _as_training(x_train, y_train, x_val, y_val, source)
+    if len(value) == 2 and all(hasattr(part, "__getitem__") and hasattr(part, "__len__") for part in value):
+        if not any(isinstance(part, (torch.Tensor, list, tuple, str)) or hasattr(part, "dtype") for part in value):
+            return _from_datasets(value[0], value[1], user_files)
+        raise _input_error(
+            "dataset() returned 2 arrays (x and y?); nnview needs separate training and validation splits",
+            "return x[:n], y[:n], x[n:], y[n:] (four values), or two torch Datasets",
+        )
+    raise _input_error(f"dataset() returned {len(value)} values; nnview needs 4 (or 2 Datasets)", wanted)
+
+
+def _from_datasets(train: Any, val: Any, user_files: tuple[str, ...] = ()) -> TrainingData:
     """Stack two map-style torch Datasets of (input, target) pairs into tensors."""
+    from tui.core.usercode import run_user_code
 
-    def stack(dataset: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    def stack(dataset: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [dataset[i] for i in range(len(dataset))]
-        return torch.stack([torch.as_tensor(p[0]) for p in pairs]), torch.stack([torch.as_tensor(p[1]) for p in pairs])
+        if not pairs or any(not isinstance(p, (tuple, list)) or len(p) != 2 for p in pairs):
+            raise _input_error(
+                f"the {name} Dataset from dataset() is empty or its items are not (input, target) pairs",
+                "make __getitem__ return (x, y), and give each split at least one item",
+            )
+        try:
+            x = torch.stack([torch.as_tensor(p[0]) for p in pairs])
+            y = torch.stack([torch.as_tensor(p[1]) for p in pairs])
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise _input_error(
+                f"the {name} Dataset from dataset() has items that do not stack into tensors: {exc}",
+                "return numbers of the same shape from every item (x as a tensor, y as a number or tensor)",
+            ) from exc
+        return x, y
 
-    (x_train, y_train), (x_val, y_val) = stack(train), stack(val)
+    doing = "reading the Datasets dataset() returned"  # their __getitem__ is the user's code
+    (x_train, y_train), _ = run_user_code(lambda: stack(train, "training"), doing, user_files, None, "dataset")
+    (x_val, y_val), _ = run_user_code(lambda: stack(val, "validation"), doing, user_files, None, "dataset")
     return _as_training(x_train, y_train, x_val, y_val, "dataset() in the model file (Datasets)")

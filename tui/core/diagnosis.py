@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from tui.core.inputs import dtype_name
+from tui.core.own_errors import internal_error
 from tui.core.records import ErrorRecord, LayerRecord, TensorSpec
 from tui.core.usercode import describe_exception, user_location
 
@@ -70,7 +71,8 @@ def _check_module(module: nn.Module, name: str, x: torch.Tensor | None, source: 
         want = dtype_name(weight.dtype)
         shape = "x".join(str(d) for d in x.shape)
         fix = (
-            f"feed {want} values: x.to(torch.{want}) in the file, or --input {shape} without :{dtype_name(x.dtype)}"
+            # Not "without :float64": --input 4x5 means float32, wrong for a float64 or half model.
+            f"feed {want} values: x.to(torch.{want}) in the file, or --input {shape}:{want}"
             if source == MODEL_INPUT
             else f"convert the tensor to {want} (x.to(torch.{want})) before {name}"
         )
@@ -148,7 +150,13 @@ def diagnose(
     partial: tuple[LayerRecord, ...],
     user_files: tuple[str, ...] = (),
 ) -> ErrorRecord:
-    """Explain a forward failure: the innermost module that was running, what it got and needed."""
+    """Explain a forward failure: the innermost module that was running, what it got and needed.
+
+    When nnview's own code raised (a hook, the statistics), it says so instead: kind ``internal``.
+    """
+    own = internal_error(exc, failing, partial)
+    if own is not None:
+        return own
     location = user_location(exc, user_files)
     where = f" (at {location})" if location else ""
     if failing is None:

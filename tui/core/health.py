@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.inputs import ExampleInput
 from tui.core.records import TraceResult
 from tui.core.sample_view import final_layer
@@ -82,6 +83,7 @@ def _feeds_output(result: TraceResult, index: int, last: int | None) -> bool:
 
 def layer_health(model: nn.Module, x: torch.Tensor, before: dict[str, torch.Tensor] | None = None) -> list[LayerHealth]:
     """Health of every weighted leaf layer on batch ``x`` (the model's mode is left as it was)."""
+    x = as_model_input(x, model_float_dtype(model))  # float32 data, maybe a float64 model
     result = trace_model(model, ExampleInput((x,)), budget_bytes=1 << 30, stats=False)
     modules = dict(model.named_modules())
     last = final_layer(result)

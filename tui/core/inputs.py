@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils._pytree import tree_map
+from torch.nn.utils.rnn import PackedSequence
 
+from tui.core.dtypes import model_float_dtype
+from tui.core.input_checks import (
+    check_forward_arity,
+    check_keywords,
+    full_lengths,
+    is_lengths,
+    is_uninitialized_lazy,
+    lazy_first_layer,
+    move_inputs,
+    positional_names,
+)
+from tui.core.input_specs import check_input_size
+from tui.core.input_specs import parse_input_spec as parse_input_spec  # re-exported: its old home
 from tui.core.loading import LoadedModel
 from tui.core.records import ErrorRecord, NnviewError, TensorSpec
 from tui.core.usercode import run_user_code
@@ -31,7 +43,6 @@ DTYPES: dict[str, torch.dtype] = {
     "uint8": torch.uint8,
     "bool": torch.bool,
 }
-_SPEC = re.compile(r"^\s*(\d+(?:\s*[xX,]\s*\d+)*)\s*(?::\s*([A-Za-z0-9]+))?\s*$")
 SEQUENCE_LENGTH = 16
 SPATIAL_SIZE = 32
 
@@ -62,31 +73,6 @@ def dtype_name(dtype: torch.dtype) -> str:
     if name is None:
         name = _DTYPE_NAMES[dtype] = str(dtype).removeprefix("torch.")
     return name
-
-
-def parse_input_spec(text: str) -> TensorSpec:
-    """Parse ``4x5`` or ``2x12:long`` into a :class:`TensorSpec`.
-
-    Raises:
-        NnviewError: kind ``input`` with the accepted forms in the hint.
-    """
-    match = _SPEC.match(text)
-    dtype = (match.group(2) or "float32").lower() if match else ""
-    if not match or dtype not in DTYPES:
-        bad = f"unknown dtype {dtype!r}" if match else f"cannot read --input {text!r}"
-        raise NnviewError(
-            ErrorRecord(
-                kind="input",
-                message=bad,
-                hint="write shapes like --input 4x5 or --input 2x12:long (dtypes: " + ", ".join(DTYPES) + ")",
-            )
-        )
-    dims = tuple(int(d) for d in re.split(r"\s*[xX,]\s*", match.group(1)))
-    if any(d == 0 for d in dims):
-        raise NnviewError(
-            ErrorRecord(kind="input", message=f"--input {text!r} has a zero-sized dimension", hint="use sizes >= 1")
-        )
-    return TensorSpec(dims, dtype_name(DTYPES[dtype]))
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -123,6 +109,8 @@ def make_tensor(spec: TensorSpec, device: torch.device, id_limit: int, generator
 def _first_layer_spec(model: nn.Module, batch: int) -> tuple[str, TensorSpec] | None:
     """The input shape the first recognised layer implies, with a phrase naming that layer."""
     for name, module in model.named_modules():
+        if is_uninitialized_lazy(module):  # its size comes from the first batch: nothing to infer from
+            raise NnviewError(lazy_first_layer(name, module, batch))
         label = f"{name or type(module).__name__} ({type(module).__name__}"
         if isinstance(module, nn.Linear):
             return f"{label}, in_features={module.in_features})", TensorSpec((batch, module.in_features), "float32")
@@ -150,7 +138,10 @@ def _first_layer_spec(model: nn.Module, batch: int) -> tuple[str, TensorSpec] | 
 def _from_value(value: Any, origin: str) -> ExampleInput:
     """Read ``example_input``: a tensor, a tuple of positional arguments or a dict of keywords."""
     if isinstance(value, dict):
+        check_keywords(value, origin)
         return ExampleInput((), dict(value), False, origin)
+    if isinstance(value, PackedSequence):  # a namedtuple, but one input, not a tuple of them
+        return ExampleInput((value,), {}, False, origin)
     if isinstance(value, tuple):
         return ExampleInput(value, {}, False, origin)
     if isinstance(value, torch.Tensor):
@@ -174,11 +165,19 @@ def resolve_inputs(loaded: LoadedModel, specs: list[TensorSpec], batch: int = 4)
         NnviewError: kind ``input`` when no input can be found or made.
     """
     model = loaded.model
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        message = f"--batch {batch}: the batch size must be a whole number of at least 1"
+        raise NnviewError(ErrorRecord(kind="input", message=message, hint="pass e.g. --batch 4"))
     device = model_device(model)
     generator = torch.Generator().manual_seed(0)
     if specs:
-        made = tuple(make_tensor(s, device, _id_limit(model), generator) for s in specs)
-        example = ExampleInput(made, {}, False, "--input")
+        if device.type != "meta":
+            check_input_size(specs, "a smaller --input shape")
+        made = [make_tensor(s, device, _id_limit(model), generator) for s in specs]
+        for i, name in enumerate(positional_names(model)[: len(made)]):
+            if is_lengths(name, made[i]):  # pack_padded_sequence needs valid lengths on the CPU
+                made[i] = full_lengths(made[i].shape[0], made[:i] + made[i + 1 :])
+        example = ExampleInput(tuple(made), {}, False, "--input")
     elif "example_input" in loaded.namespace:
         value = loaded.namespace["example_input"]
         if callable(value) and not isinstance(value, torch.Tensor):
@@ -197,12 +196,14 @@ def resolve_inputs(loaded: LoadedModel, specs: list[TensorSpec], batch: int = 4)
                 )
             )
         label, spec = found
+        floating = model_float_dtype(model)  # a .double() or .half() model is fed its own dtype
+        if spec.dtype == "float32" and floating is not None:
+            spec = TensorSpec(spec.shape, dtype_name(floating))
+        if device.type != "meta":
+            check_input_size([spec], f"a smaller --batch (it was {batch})")
         tensor = make_tensor(spec, device, _id_limit(model), generator)
         example = ExampleInput((tensor,), {}, True, f"inferred from {label}")
 
-    def to_device(x: Any) -> Any:
-        return x.to(device) if isinstance(x, torch.Tensor) else x
-
-    return ExampleInput(
-        tree_map(to_device, example.args), tree_map(to_device, example.kwargs), example.inferred, example.origin
-    )
+    check_forward_arity(model, example.args, example.kwargs, example.origin)
+    args, kwargs = move_inputs(model, example.args, example.kwargs, device)
+    return ExampleInput(args, kwargs, example.inferred, example.origin)

@@ -22,8 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from tui.core.load_guests import evict_neighbours, meta_hint, on_meta, relative_import_error
 from tui.core.records import ErrorRecord, NnviewError
-from tui.core.targets import parse_target
+from tui.core.targets import MAX_SOURCE_BYTES, check_model_file, parse_target, unreadable
 from tui.core.usercode import run_user_code
 
 
@@ -48,9 +49,20 @@ class LoadedModel:
     output: str = ""
 
 
-def _exec_file(path: Path) -> tuple[dict[str, Any], str]:
-    """Compile and execute a model file under a private module name; return its globals."""
-    raw = path.read_bytes()
+def _exec_file(path: Path, meta: bool = False, attr: str | None = None) -> tuple[dict[str, Any], str]:
+    """Compile and execute a model file under a private module name; return its globals.
+
+    Under ``meta`` the file's own top level runs inside ``torch.device("meta")``: a module-level
+    ``model = LM()`` allocates nothing, and weights it ties stay tied.
+    """
+    check_model_file(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        raise unreadable(path, (exc.strerror or str(exc)).lower()) from None
+    if len(raw) > MAX_SOURCE_BYTES:  # it grew after the check
+        check_model_file(path)
     if b"\x00" in raw:
         raise NnviewError(
             ErrorRecord(
@@ -87,18 +99,25 @@ def _exec_file(path: Path) -> tuple[dict[str, Any], str]:
     module.__file__ = str(path.resolve())
     # Registered so that dataclasses, pickling and typing inside the file can find their module.
     sys.modules[module_name] = module
+
+    def run() -> None:
+        if meta:
+            with torch.device("meta"):
+                exec(code, module.__dict__)  # running the user's model file is the point
+        else:
+            exec(code, module.__dict__)
+
     try:
-        _, output = run_user_code(
-            lambda: exec(code, module.__dict__),  # running the user's model file is the point
-            "loading the file",
-            (str(path),),
-            path.resolve().parent,
-            str(path),
-        )
+        _, output = run_user_code(run, "loading the file", (str(path),), path.resolve().parent, str(path))
     except NnviewError as exc:
         del sys.modules[module_name]
         if not _looks_like_python(text):
             raise NnviewError(_not_python(path, text)) from exc
+        cause = exc.__cause__
+        if isinstance(cause, ImportError) and "no known parent package" in str(cause):
+            raise NnviewError(relative_import_error(path, text, attr, exc.record)) from cause
+        if meta and cause is not None and "meta" in str(cause):
+            raise NnviewError(meta_hint(exc.record)) from cause
         raise
     return module.__dict__, output
 
@@ -194,7 +213,7 @@ def _pick(namespace: dict[str, Any], attr: str | None, source: str) -> tuple[str
 def _build(found: Any, name: str, meta: bool) -> nn.Module:
     """Turn the chosen object into a module instance, on the meta device if asked."""
     if isinstance(found, nn.Module):
-        return found.to("meta") if meta else found
+        return on_meta(found) if meta else found
     if not callable(found):
         raise NnviewError(
             ErrorRecord(
@@ -213,16 +232,22 @@ def _build(found: Any, name: str, meta: bool) -> nn.Module:
         )
     if meta:
         with torch.device("meta"):
-            return found()  # type: ignore[no-any-return]
+            built = found()
+        return on_meta(built) if isinstance(built, nn.Module) else built
     return found()  # type: ignore[no-any-return]
 
 
-def load_model(text: str, *, meta: bool = False) -> LoadedModel:
+def load_model(text: str, *, meta: bool = False, imported: list[str] | None = None) -> LoadedModel:
     """Load and build the model named by ``FILE[:NAME]`` or ``pkg.module[:attr]``.
+
+    Modules the file imports from its own folder are forgotten again afterwards (so a reload imports
+    them afresh) and count as the user's files: in error locations, and for the explorer to watch.
 
     Args:
         text: what the user typed.
-        meta: build the model on the meta device, allocating no weights.
+        meta: run the file's top level and build the model on the meta device, allocating no weights.
+        imported: when given, receives the files of the neighbour modules the file imported, also
+            when loading fails.
 
     Returns:
         The built model with its namespace.
@@ -233,17 +258,26 @@ def load_model(text: str, *, meta: bool = False) -> LoadedModel:
     target = parse_target(text)
     # Same weights on every run unless the file seeds torch itself.
     torch.manual_seed(0)
-    if target.is_file:
-        namespace, output = _exec_file(Path(target.location))
-        files: tuple[str, ...] = (target.location,)
-        search_dir: Path | None = Path(target.location).resolve().parent
-    else:
-        namespace, output, files = _import_module(target.location)
-        search_dir = Path.cwd()
-    name, found = _pick(namespace, target.attr, target.location)
-    built, more = run_user_code(
-        lambda: _build(found, name, meta), f"building the model with {name}", files, search_dir, target.location
-    )
+    before = set(sys.modules)
+    neighbours: list[str] = []
+    try:
+        if target.is_file:
+            namespace, output = _exec_file(Path(target.location), meta, target.attr)
+            files: tuple[str, ...] = (target.location,)
+            search_dir: Path | None = Path(target.location).resolve().parent
+        else:
+            namespace, output, files = _import_module(target.location)
+            search_dir = Path.cwd()
+        name, found = _pick(namespace, target.attr, target.location)
+        built, more = run_user_code(
+            lambda: _build(found, name, meta), f"building the model with {name}", files, search_dir, target.location
+        )
+    finally:
+        if target.is_file:
+            neighbours = evict_neighbours(before, Path(target.location).resolve().parent)
+            if imported is not None:
+                imported.extend(neighbours)
+    files = (*files, *(f for f in neighbours if f not in files))
     if not isinstance(built, nn.Module):
         raise NnviewError(
             ErrorRecord(

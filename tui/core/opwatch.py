@@ -4,7 +4,10 @@ It does three jobs the module hooks cannot:
 
 * counts FLOPs with torch's own formulas (``torch.utils.flop_counter.flop_registry``) and the
   same decomposition rule as ``FlopCounterMode``, so MACs match the reference exactly for
-  functional matmuls and attention too;
+  functional matmuls and attention too; recurrent kernels, matrix-vector products and
+  ``nn.Bilinear`` count by nnview's formulas (rnn_flops.py, matmul_flops.py);
+* names every op that did MACs no formula counted (``uncounted``), so a total is never silently
+  short: it is then reported as a lower bound;
 * names the elementwise activation applied to a layer's output, however it is written
   (``F.relu``, ``torch.relu``, ``x.relu()``, ``nn.ReLU``);
 * protects captured outputs from later in-place ops by copying them just before the write.
@@ -25,6 +28,8 @@ from torch.utils._python_dispatch import (
 from torch.utils.flop_counter import conv_flop_count, flop_registry, sdpa_flop, sdpa_flop_count, shape_wrapper
 
 from tui.core.activations import OP_ACTIVATIONS
+from tui.core.matmul_flops import MATMUL_FORMULAS, looks_like_compute
+from tui.core.rnn_flops import RNN_FORMULAS
 
 _PRIM_DEVICE = torch.ops.prim.device.default
 aten = torch.ops.aten
@@ -45,9 +50,12 @@ def _native_mha_flop(
 
 
 # torch's own formulas, plus kernels FlopCounterMode leaves at 0 on CPU: the CPU flash-attention
-# kernel behind F.scaled_dot_product_attention and the fused nn.MultiheadAttention fast path.
+# kernel behind F.scaled_dot_product_attention, the fused nn.MultiheadAttention fast path, the
+# recurrent kernels (rnn_flops.py) and matrix-vector products and nn.Bilinear (matmul_flops.py).
 FLOP_FORMULAS: dict[Any, Any] = {
     **flop_registry,
+    **RNN_FORMULAS,
+    **MATMUL_FORMULAS,
     aten._scaled_dot_product_flash_attention_for_cpu: sdpa_flop,  # already shape-wrapped by torch
     aten._native_multi_head_attention: shape_wrapper(_native_mha_flop),  # type: ignore[no-untyped-call]
 }
@@ -94,6 +102,14 @@ def _fast_flops(packet: Any, args: Any, out: Any) -> int | None:
         a, b = args[1].shape, args[2].shape
         return int(2 * a[0] * a[1] * a[2] * b[2])
     return None
+
+
+_SPARSE_LAYOUTS = frozenset({torch.sparse_coo, torch.sparse_csr, torch.sparse_csc, torch.sparse_bsr, torch.sparse_bsc})
+
+
+def _has_sparse(args: Any) -> bool:
+    """Whether a tensor argument is sparse (COO, CSR, CSC, BSR, BSC)."""
+    return any(isinstance(a, torch.Tensor) and a.layout in _SPARSE_LAYOUTS for a in args)
 
 
 def _count(formula: Any, args: Any, kwargs: Any, out: Any) -> int:
@@ -167,12 +183,19 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 return decomposed
         if facts.formula is not None:
             out = func(*args, **kwargs)
+            if _has_sparse(args):
+                # The formulas assume dense operands: a sparse matmul's real MACs depend on its
+                # non-zeros, so it is named rather than counted as if it were dense.
+                self.uncounted.add(f"{facts.label} (sparse)")
+                return out
             try:
                 flops = None if kwargs or not isinstance(out, torch.Tensor) else _fast_flops(facts.packet, args, out)
                 self.on_flops(_count(facts.formula, args, kwargs, out) if flops is None else flops)
             except Exception:  # noqa: BLE001 - a formula that cannot read these args must not fail the user's model
-                self.uncounted.add(str(facts.packet))
+                self.uncounted.add(facts.label)
             return out
+        if facts.uncounted:
+            self.uncounted.add(facts.label)  # it multiplies matrices, but no formula knows how many
         if facts.mutable:
             for arg in args:
                 if isinstance(arg, torch.Tensor):
@@ -186,7 +209,7 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
 class _OpFacts:
     """What the watcher needs to know about one aten overload, worked out once per trace."""
 
-    __slots__ = ("activation", "decomposes", "formula", "mutable", "packet")
+    __slots__ = ("activation", "decomposes", "formula", "label", "mutable", "packet", "uncounted")
 
     def __init__(self, func: Any) -> None:
         self.packet = packet = func._overloadpacket
@@ -194,5 +217,9 @@ class _OpFacts:
             func is not _PRIM_DEVICE and packet.__name__ not in NO_MATMUL_INSIDE and bool(func._can_decompose())
         )
         self.formula = FLOP_FORMULAS.get(packet)
+        self.label = str(packet)
+        # Ops without a formula that still do MACs (quantized.linear_dynamic, aten._sparse_addmm):
+        # the total is then a lower bound, and the report names them.
+        self.uncounted = self.formula is None and looks_like_compute(self.label)
         self.mutable = bool(func._schema.is_mutable)
         self.activation = OP_ACTIVATIONS.get(packet.__name__)

@@ -18,6 +18,8 @@ ERROR_KINDS = (
     "no_model",
     "ambiguous",
     "input",
+    "internal",  # nnview's own code failed: a bug in nnview, never blamed on the model
+    "save",  # a checkpoint path refused before training, or a write that failed (see tui.core.save_target)
 )
 
 
@@ -76,8 +78,14 @@ class LayerRecord:
         macs: multiply-accumulates of this call including its children (FLOPs / 2).
         activation: canonical name of the elementwise activation applied next to the output.
         stats: statistics of the first floating-point output, ``None`` on the meta device.
+        activated_stats: the same statistics after ``activation`` (``relu(fc1(x))``: the zeros
+            ReLU made show here), ``None`` when no activation follows or on the meta device.
         captured: whether the output tensors were kept for display (memory budget).
         is_leaf: whether the module has no child modules.
+        output_type: the output's type when it is not tensors in tuples/lists/dicts, e.g.
+            ``"Normal"`` or ``"ndarray(4,3)"``; ``outputs`` then holds the tensors found inside it.
+        scripted: a submodule of a TorchScript module, listed from ``named_modules()``: its
+            compiled forward runs no hooks, so it has weights but no inputs, outputs or MACs.
     """
 
     index: int
@@ -100,6 +108,14 @@ class LayerRecord:
     stats: OutputStats | None
     captured: bool
     is_leaf: bool
+    output_type: str | None = None
+    scripted: bool = False
+    activated_stats: OutputStats | None = None
+
+    @property
+    def table_stats(self) -> OutputStats | None:
+        """The statistics the layer table shows: after the activation when one follows."""
+        return self.activated_stats if self.activation is not None else self.stats
 
     @property
     def label(self) -> str:
@@ -126,6 +142,9 @@ class LayerRecord:
             "macs": self.macs,
             "activation": self.activation,
             "stats": self.stats.to_json() if self.stats is not None else None,
+            "activated_stats": self.activated_stats.to_json() if self.activated_stats is not None else None,
+            "output_type": self.output_type,
+            "scripted": self.scripted,
         }
 
 
@@ -210,6 +229,25 @@ class NnviewError(Exception):
 
 
 @dataclass(frozen=True)
+class ModeDependentLayer:
+    """A layer that computes differently in train and eval mode, and what eval mode did to it.
+
+    Attributes:
+        name: the module's qualified name (``"features.1"``).
+        type: its class name (``"BatchNorm2d"``).
+        in_eval: what the eval-mode trace means for it (``"uses running statistics"``, ``"is off"``).
+    """
+
+    name: str
+    type: str
+    in_eval: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``{"name", "type", "in_eval"}``."""
+        return {"name": self.name, "type": self.type, "in_eval": self.in_eval}
+
+
+@dataclass(frozen=True)
 class TraceResult:
     """Everything one traced forward pass found.
 
@@ -227,7 +265,11 @@ class TraceResult:
         activated: layer index -> the output after the activation applied next (``relu(fc1(x))``).
         budget_bytes: the memory budget the captured tensors were kept within.
         budget_exceeded: whether some layers kept statistics only.
-        macs_uncounted: aten ops whose FLOP formula failed, so MACs are a lower bound.
+        macs_uncounted: ops that did multiply-accumulates no formula counted (no formula, a formula
+            that failed, a sparse operand), so MACs are a lower bound; empty when they are exact.
+        mode_dependent: layers that ran and behave differently in train mode (the trace is in eval).
+        uninitialized_params: lazy parameters forward never initialised (counted as 0).
+        notes: sentences the summary adds under the table (e.g. why a TorchScript model has no call rows).
     """
 
     model_name: str
@@ -244,6 +286,9 @@ class TraceResult:
     budget_bytes: int = 0
     budget_exceeded: bool = False
     macs_uncounted: tuple[str, ...] = ()
+    mode_dependent: tuple[ModeDependentLayer, ...] = ()
+    uninitialized_params: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def layer(self, name: str, call: int = 0) -> LayerRecord:
         """The record of module ``name``'s ``call``-th call; ``KeyError`` if it never ran."""
@@ -264,4 +309,9 @@ class TraceResult:
             "layers": [rec.to_json() for rec in self.layers],
             "totals": self.totals.to_json(),
             "macs_uncounted": list(self.macs_uncounted),
+            "uninitialized_params": list(self.uninitialized_params),
+            "notes": list(self.notes),
+            "macs_exact": not self.macs_uncounted,
+            "traced_mode": "eval",
+            "mode_dependent_layers": [layer.to_json() for layer in self.mode_dependent],
         }

@@ -11,6 +11,9 @@ from typing import Any
 
 import torch
 
+from tui.core.dtypes import as_model_input, model_float_dtype
+from tui.core.guest_threads import call_bounded
+from tui.core.input_checks import kept_lengths
 from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor, parse_input_spec, resolve_inputs
 from tui.core.loading import LoadedModel, load_model
 from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
@@ -49,6 +52,7 @@ class ModelSession:
     example: ExampleInput | None = None
     result: TraceResult | None = None
     batches_drawn: int = 0
+    watched: tuple[str, ...] = ()
     _dataset: Any = field(default=None, repr=False)
 
     def open(self) -> TraceResult:
@@ -58,7 +62,12 @@ class ModelSession:
             NnviewError: any user mistake, with the load output attached.
         """
         specs = [parse_input_spec(text) for text in self.options.inputs]
-        loaded = self.loaded = load_model(self.options.target, meta=self.options.meta)
+        imported: list[str] = []
+        try:
+            loaded = self.loaded = load_model(self.options.target, meta=self.options.meta, imported=imported)
+        finally:
+            # The files to watch: the model file and the neighbours it imported, even if loading failed.
+            self.watched = (self.options.target, *imported)
         self._dataset = None
         self.batches_drawn = 0
         return self._run(lambda: resolve_inputs(loaded, specs, self.options.batch))
@@ -73,9 +82,14 @@ class ModelSession:
         if data is not None:
             picks = torch.randint(0, data.shape[0], (self.options.batch,), generator=generator)
             device = self.example.args[0].device if self.example.args else torch.device("cpu")
-            fresh = ExampleInput((data[picks].to(device),), {}, False, f"dataset() batch {self.batches_drawn}")
+            x = as_model_input(data[picks].to(device), model_float_dtype(self.loaded.model))
+            fresh = ExampleInput((x,), {}, False, f"dataset() batch {self.batches_drawn}")
         else:
             fresh = _random_like(self.example, generator, self.batches_drawn)
+            # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
+            old = (self.example.args, self.example.kwargs)
+            args, kwargs = kept_lengths(self.loaded.model, old, (fresh.args, fresh.kwargs))
+            fresh = replace(fresh, args=args, kwargs=kwargs)
         return self._run(lambda: fresh)
 
     def retrace(self) -> TraceResult:
@@ -103,7 +117,7 @@ class ModelSession:
         """Trace with the user's prints captured and any chdir undone; errors carry the printed text."""
         assert self.loaded is not None
         loaded = self.loaded
-        with sandboxed_process_state(None, loaded.source) as printed:
+        with sandboxed_process_state(None, loaded.source, "forward", loaded.user_files) as printed:
             try:
                 example = make_example()
                 result = trace_model(
@@ -153,8 +167,12 @@ def summarize(
     meta: bool = False,
     budget_bytes: int = DEFAULT_BUDGET_BYTES,
     stats: bool = True,
+    timeout: float | None = None,
 ) -> TraceResult:
     """Load ``FILE[:NAME]`` (or ``pkg.module:attr``) and trace one forward pass.
+
+    The user's code runs in a daemon thread while this thread waits, so Ctrl+C (KeyboardInterrupt
+    here) and ``timeout`` are answered even when a constructor or forward never returns.
 
     Args:
         target: the model file or module path, optionally with ``:NAME``.
@@ -163,12 +181,14 @@ def summarize(
         meta: build and trace on the meta device (shapes, parameters and MACs only).
         budget_bytes: bytes of layer outputs to keep for display.
         stats: compute each layer's output statistics.
+        timeout: seconds to wait for the user's code before giving up (``None``: no limit).
 
     Raises:
-        NnviewError: any user mistake, as a structured record.
+        NnviewError: any user mistake, as a structured record; kind ``timeout`` past ``timeout``.
+        KeyboardInterrupt: Ctrl+C while waiting; the user's code may still be running.
     """
     options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes, stats)
-    return ModelSession(options).open()
+    return call_bounded(ModelSession(options).open, timeout=timeout)
 
 
 def partial_trace(error: ErrorRecord) -> TraceResult | None:

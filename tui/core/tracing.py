@@ -15,33 +15,55 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+from torch.nn.parameter import is_lazy
+from torch.nn.utils.rnn import PackedSequence
 from torch.utils._pytree import tree_leaves
 
 from tui.core.activations import module_activation
 from tui.core.capture import ACTIVATED, INPUT, OUTPUT, CaptureStore
 from tui.core.diagnosis import diagnose
+from tui.core.hints import refine
 from tui.core.inputs import ExampleInput, dtype_name
+from tui.core.modes import mode_dependent_layers
 from tui.core.opwatch import OpWatcher
+from tui.core.outputs import distributions_unchecked, output_type, tensors_inside
+from tui.core.own_errors import internal_error, internal_record
+from tui.core.param_counts import ParameterCounts, param_numel, uninitialized_params
 from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
+from tui.core.scripted import list_scripted_submodules, remap_keys, scripted_note, type_name
 from tui.core.stats import totals_for
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
 
-def tensor_specs(value: Any) -> list[torch.Tensor]:
-    """Every tensor inside ``value`` (tuples, lists, dicts and other pytrees walked in full), in order."""
+def tensor_specs(value: Any, look_inside: bool = False) -> list[torch.Tensor]:
+    """Every tensor inside ``value`` (tuples, lists, dicts and other pytrees walked in full), in order.
+
+    With ``look_inside`` (outputs), objects pytrees do not open are searched too: a distribution's
+    ``loc``/``scale``, a dataclass's fields. Inputs are not: a cache object handed to every layer
+    would otherwise add its tensors to every row.
+    """
     if isinstance(value, torch.Tensor):
         return [value]
     if type(value) in (tuple, list):
         found: list[torch.Tensor] = []
         for item in value:
-            found.extend([item] if isinstance(item, torch.Tensor) else tensor_specs(item))
+            found.extend([item] if isinstance(item, torch.Tensor) else tensor_specs(item, look_inside))
         return found
     if type(value) is dict:
-        return tensor_specs(list(value.values()))
+        return tensor_specs(list(value.values()), look_inside)
     if value is None or isinstance(value, (int, float, bool, str)):
         return []
-    return [leaf for leaf in tree_leaves(value) if isinstance(leaf, torch.Tensor)]
+    found = []
+    # A PackedSequence is a namedtuple to pytrees; its data is the tensor, batch_sizes only describe it.
+    for leaf in tree_leaves(value, is_leaf=lambda x: isinstance(x, PackedSequence)):
+        if isinstance(leaf, torch.Tensor):
+            found.append(leaf)
+        elif isinstance(leaf, PackedSequence):
+            found.append(leaf.data)
+        elif look_inside and leaf is not None and not isinstance(leaf, (int, float, bool, str)):
+            found.extend(tensors_inside(leaf))  # a distribution, a dataclass, a dict subclass...
+    return found
 
 
 def spec_of(tensor: torch.Tensor) -> TensorSpec:
@@ -62,6 +84,7 @@ class _Call:
         "inputs",
         "module",
         "name",
+        "output_type",
         "outputs",
         "parent",
         "parent_index",
@@ -78,6 +101,7 @@ class _Call:
         self.inputs: list[torch.Tensor] = []
         self.input_tensors: list[torch.Tensor] | None = None
         self.outputs: list[torch.Tensor] = []
+        self.output_type: str | None = None
         self.flops = 0
         self.activation: str | None = None
 
@@ -124,7 +148,9 @@ class _Recorder:
             return
         if kwargs:  # global pre-hooks do not see keyword arguments; post-hooks do
             call.inputs.extend(tensor_specs(kwargs))
-        call.outputs = tensor_specs(output)
+        call.outputs = tensor_specs(output, look_inside=True)
+        call.output_type = output_type(output)
+        inherited: tuple[int, ...] = ()
         if module_activation(module) is not None and call.inputs:
             # An activation module passes its input's producers through, so "from fc1" survives ReLU.
             inherited = self.producers.get(id(call.inputs[0]), ())
@@ -134,6 +160,9 @@ class _Recorder:
             for tensor in call.outputs:
                 self.producers[id(tensor)] = (*self.producers.get(id(tensor), ()), call.index)
         with self.watcher.suspended():
+            if call.outputs:  # nn.Softsign and the like run no activation op the watcher knows
+                for index in inherited:
+                    self.store.keep_activated(index, call.outputs[0])
             self.store.keep_output(call.index, call.outputs)
 
     def on_flops(self, flops: int) -> None:
@@ -150,16 +179,20 @@ class _Recorder:
         self.mark(source, name)
         if isinstance(out, torch.Tensor):
             for index in self.producers.get(id(source), ()):
-                if (ACTIVATED, index) not in self.store.kept:
-                    self.store.keep((ACTIVATED, index), [out])
+                self.store.keep_activated(index, out, in_place=out is source)
         if isinstance(out, torch.Tensor) and id(source) in self.producers:
             self.producers[id(out)] = self.producers[id(source)]
 
 
 @contextlib.contextmanager
 def traced(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
-    """Hooks on every module, eval mode, no grad and no attention fast path; all undone after."""
+    """Hooks on every module, eval mode, no grad and no attention fast path; all undone after.
+
+    Every parameter's ``requires_grad`` is put back too, also when forward flips it (a freezing
+    helper that calls ``requires_grad_(False)`` inside forward must not freeze the model).
+    """
     modes = [(m, m.training) for m in model.modules()]
+    flags = [(p, p.requires_grad) for p in model.parameters()]
     fastpath = torch.backends.mha.get_fastpath_enabled()
     handles = []
     try:
@@ -177,39 +210,15 @@ def traced(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
         for module, training in modes:
             if module.training != training:
                 object.__setattr__(module, "training", training)  # skips nn.Module's slow __setattr__
+        for param, requires_grad in flags:
+            if param.requires_grad != requires_grad:
+                param.requires_grad_(requires_grad)
         torch.backends.mha.set_fastpath_enabled(fastpath)
 
 
-class _ParameterCounts:
-    """Own, subtree and trainable parameter counts per module, each shared tensor counted once."""
-
-    def __init__(self) -> None:
-        self.subtree: dict[int, dict[int, torch.nn.Parameter]] = {}
-        self.cache: dict[int, tuple[int, int, int]] = {}
-
-    def _tensors(self, module: nn.Module) -> dict[int, torch.nn.Parameter]:
-        found = self.subtree.get(id(module))
-        if found is None:
-            found = {id(p): p for p in module._parameters.values() if p is not None}
-            for child in module._modules.values():
-                if child is not None:
-                    found.update(self._tensors(child))
-            self.subtree[id(module)] = found
-        return found
-
-    def of(self, module: nn.Module) -> tuple[int, int, int]:
-        """(own, subtree, trainable subtree) parameter counts of ``module``."""
-        known = self.cache.get(id(module))
-        if known is None:
-            own = {id(p): p for p in module._parameters.values() if p is not None}
-            everything = self._tensors(module).values()
-            known = (
-                sum(p.numel() for p in own.values()),
-                sum(p.numel() for p in everything),
-                sum(p.numel() for p in everything if p.requires_grad),
-            )
-            self.cache[id(module)] = known
-        return known
+def _shape_of(tensor: Any) -> tuple[int, ...] | None:
+    """A weight's shape; ``None`` for no tensor or a lazy one that has no shape yet."""
+    return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) and not is_lazy(tensor) else None
 
 
 def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
@@ -219,7 +228,7 @@ def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
     for call in reversed(calls):
         if call.parent_index >= 0:
             flops[call.parent_index] += flops[call.index]
-    counts = _ParameterCounts()
+    counts = ParameterCounts()
     owners: dict[int, int] = {}
     for module in {id(c.module): c.module for c in calls}.values():
         for param in {id(p): p for p in module._parameters.values() if p is not None}.values():
@@ -229,21 +238,21 @@ def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
         module = call.module
         params, total, trainable = counts.of(module)
         own = {id(p): p for p in module._parameters.values() if p is not None}.values()
-        shared = sum(p.numel() for p in own if owners[id(p)] > 1)
+        shared = sum(param_numel(p) for p in own if owners[id(p)] > 1)
         weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
         records.append(
             LayerRecord(
                 index=call.index,
                 name=call.name,
-                type=type(module).__name__,
+                type=type_name(module),
                 depth=call.depth,
                 parent=call.parent,
                 parent_index=call.parent_index,
                 call=call.call,
                 inputs=tuple(spec_of(t) for t in call.inputs),
                 outputs=tuple(spec_of(t) for t in call.outputs),
-                weight=tuple(weight.shape) if isinstance(weight, torch.Tensor) else None,
-                bias=tuple(bias.shape) if isinstance(bias, torch.Tensor) else None,
+                weight=_shape_of(weight),
+                bias=_shape_of(bias),
                 params=params,
                 shared=shared,
                 params_total=total,
@@ -251,8 +260,10 @@ def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
                 macs=flops[call.index] // 2,
                 activation=call.activation,
                 stats=store.stats_for(call.index),
+                activated_stats=store.activated_stats_for(call.index) if call.activation else None,
                 captured=(OUTPUT, call.index) in store.kept,
                 is_leaf=not any(child is not None for child in module._modules.values()),
+                output_type=call.output_type,
             )
         )
     return records
@@ -289,6 +300,11 @@ def trace_model(
     gc.disable()  # thousands of small records: collector passes would cost more than the pass itself
     try:
         return _run_trace(model, example, model_name, source, budget_bytes, user_files, stats)
+    except (NnviewError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # not the model: _run_trace diagnoses what its forward raised
+        own = internal_error(exc, skip_outer=0) or internal_record(exc, "finishing the trace")
+        raise NnviewError(own) from exc
     finally:
         if collecting:
             gc.enable()
@@ -307,7 +323,8 @@ def _run_trace(
     recorder = _Recorder(model, store)
     recorder.model_inputs = tensor_specs(example.args) + tensor_specs(example.kwargs)
     try:
-        with traced(model, recorder):
+        meta = any(t.device.type == "meta" for t in recorder.model_inputs)
+        with traced(model, recorder), distributions_unchecked(meta):
             model(*example.args, **example.kwargs)
     except (NnviewError, KeyboardInterrupt):
         raise
@@ -315,12 +332,15 @@ def _run_trace(
         failing = recorder.stack[-1] if recorder.stack else None
         store.finish()
         partial = tuple(_freeze(recorder, store))
-        raise NnviewError(diagnose(exc, failing, recorder, partial, user_files)) from exc
+        record = diagnose(exc, failing, recorder, partial, user_files)
+        raise NnviewError(refine(record, exc, failing, recorder, example)) from exc
     store.finish()
-    records = _freeze(recorder, store)
+    # A TorchScript module's submodules never reach the hooks: list them under its row instead.
+    records, renumbered = list_scripted_submodules(_freeze(recorder, store), [c.module for c in recorder.calls])
+    note = scripted_note(records)
     given = tensor_specs(example.args) + tensor_specs(example.kwargs)
     return TraceResult(
-        model_name=model_name or type(model).__name__,
+        model_name=type_name(model) if not model_name or model_name == type(model).__name__ else model_name,
         source=source,
         inputs=tuple(spec_of(t) for t in given),
         input_inferred=example.inferred,
@@ -328,10 +348,13 @@ def _run_trace(
         device=str(given[0].device) if given else "cpu",
         layers=tuple(records),
         totals=totals_for(model, records),
-        captured=store.slots(OUTPUT),
-        captured_inputs=store.slots(INPUT),
-        activated={index: tensors[0] for index, tensors in store.slots(ACTIVATED).items()},
+        captured=remap_keys(store.slots(OUTPUT), renumbered),
+        captured_inputs=remap_keys(store.slots(INPUT), renumbered),
+        activated=remap_keys({index: tensors[0] for index, tensors in store.slots(ACTIVATED).items()}, renumbered),
         budget_bytes=budget_bytes,
         budget_exceeded=store.exceeded,
         macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
+        mode_dependent=mode_dependent_layers((call.name, call.module) for call in recorder.calls),
+        uninitialized_params=uninitialized_params(model),
+        notes=(note,) if note else (),
     )

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from tui.core.checkpoints import load_checkpoint, save_checkpoint
+from tui.core.checkpoints import read_checkpoint, save_checkpoint
 from tui.core.datasets import TrainingData, load_training_data
 from tui.core.loading import LoadedModel, load_model
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.save_target import SaveFailed, save_rescue
 from tui.core.training import EpochRecord, StepRecord, TrainConfig, Trainer
+from tui.core.validate import check_hyperparameters
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,17 @@ class TrainOptions:
 
 
 def effective_config(options: TrainOptions, namespace: dict[str, Any]) -> TrainConfig:
-    """The file's ``hyperparameters`` dict fills every field the command line did not set."""
-    defaults = namespace.get("hyperparameters")
+    """The file's ``hyperparameters`` dict fills every field the command line did not set.
+
+    Raises:
+        NnviewError: kind ``input`` when the dict has an unknown key or a value nnview cannot use
+            (``batch_size: 0``, ``lr: "0.01"``, ``epochs: 2.5``, ``optimizer: "sgdd"``).
+    """
     config = options.config
-    if isinstance(defaults, dict):
-        fields = {k: v for k, v in defaults.items() if k in asdict(config) and k not in options.explicit}
+    if "hyperparameters" in namespace:
+        known = tuple(asdict(config))
+        defaults = check_hyperparameters(namespace["hyperparameters"], known, options.target, options.explicit)
+        fields = {k: v for k, v in defaults.items() if k not in options.explicit}
         config = replace(config, **fields)
     return config
 
@@ -43,6 +53,7 @@ class TrainingSession:
     data: TrainingData
     trainer: Trainer
     config: TrainConfig
+    notes: tuple[str, ...] = ()  # warnings about --weights (a stale or damaged sidecar) to show the user
 
 
 def open_training(options: TrainOptions) -> TrainingSession:
@@ -52,23 +63,49 @@ def open_training(options: TrainOptions) -> TrainingSession:
         NnviewError: any user mistake (bad file, data that does not fit, refused weights).
     """
     loaded = load_model(options.target)
+    notes: tuple[str, ...] = ()
     if options.weights:
-        load_checkpoint(options.weights, loaded.model)
+        notes = read_checkpoint(options.weights, loaded.model).notes
     data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
     config = effective_config(options, loaded.namespace)
     trainer = Trainer(loaded.model, data, config, loaded.namespace, loaded.user_files)
-    return TrainingSession(loaded, data, trainer, config)
+    return TrainingSession(loaded, data, trainer, config, notes)
 
 
 def train(session: TrainingSession, save: str | None) -> Iterator[StepRecord | EpochRecord]:
     """Run every epoch, then save the checkpoint (weights + hyperparameters + last metrics) if asked."""
     last: EpochRecord | None = None
-    for event in session.trainer.run():
-        if isinstance(event, EpochRecord):
-            last = event
-        yield event
+    try:
+        for event in session.trainer.run():
+            if isinstance(event, EpochRecord):
+                last = event
+            yield event
+    finally:
+        session.trainer.close()  # the thread count the trainer chose is for its steps only
     if save:
         info: dict[str, Any] = {"hyperparameters": asdict(session.config), "metrics": asdict(last) if last else {}}
         info["model"] = session.loaded.source
         info["data"] = session.data.source
-        save_checkpoint(save, session.trainer.model, info)
+        save_or_rescue(save, session, info)
+
+
+def save_or_rescue(save: str, session: TrainingSession, info: dict[str, Any]) -> None:
+    """Save to ``save``; if that fails now (disk full, folder gone), save to a rescue path instead.
+
+    Raises:
+        SaveFailed: the checkpoint is not at ``save``; ``rescued`` says where it went (``None``: nowhere).
+    """
+    model = session.trainer.model
+    try:
+        save_checkpoint(save, model, info)
+        return
+    except NnviewError as exc:
+        failure = exc.record.message
+    name = Path(session.loaded.source.split(":")[0]).stem
+    try:
+        rescued: Path | None = save_rescue(model, info, name)
+    except NnviewError as exc:
+        rescued, failure = None, f"{failure}; {exc.record.message}"
+    where = f"the trained weights were saved to {rescued} instead" if rescued else "the trained weights are lost"
+    hint = f"move {rescued} where you want it" if rescued else "free some disk space and train again"
+    raise SaveFailed(ErrorRecord(kind="save", message=f"{failure}. {where}", hint=hint), rescued)

@@ -9,23 +9,27 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
 from torch import nn
 
 from tui.core.datasets import TrainingData
+from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.inputs import ExampleInput
+from tui.core.loss_fit import check_loss_on_sample, check_output_width, named_loss
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.tracing import trace_model
-from tui.core.usercode import describe_exception, user_location
+from tui.core.usercode import describe_exception, sandboxed_process_state, user_location
+from tui.core.validate import LOSSES as LOSSES  # re-exported: the screens read them from here
+from tui.core.validate import OPTIMIZERS as OPTIMIZERS
+from tui.core.validate import check_settings
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
 # Below this many multiply-accumulates per step, torch's second OpenMP thread costs more than it
 # gives: measured 67 vs 933 steps/s for models/simple.py on a busy 2-core machine.
 SMALL_STEP_MACS = 50_000_000
-LOSSES = ("cross_entropy", "bce", "mse")
+FLOAT16_ADAM_EPS = 1e-4
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,11 @@ def _loss_function(
     if config.loss is None and given is not None and callable(given):
         return given, type(given).__name__ if isinstance(given, nn.Module) else "loss() in the file"
     name = config.loss or ("cross_entropy" if data.classes is not None else "mse")
-    table: dict[str, Callable[..., Any]] = {
-        "cross_entropy": nn.CrossEntropyLoss(),  # takes raw logits: it applies log-softmax itself
-        "bce": nn.BCEWithLogitsLoss(),  # takes raw logits: it applies the sigmoid itself
-        "mse": nn.MSELoss(),
-    }
-    if name not in table:
+    if name not in LOSSES:
         raise NnviewError(
             ErrorRecord(kind="input", message=f"unknown loss {name!r}", hint=f"use one of {', '.join(LOSSES)}")
         )
-    return table[name], name
+    return named_loss(name), name
 
 
 def _optimizer(config: TrainConfig, params: Any, namespace: dict[str, Any]) -> torch.optim.Optimizer:
@@ -130,8 +129,14 @@ def _optimizer(config: TrainConfig, params: Any, namespace: dict[str, Any]) -> t
                 hint=f"use one of {', '.join(OPTIMIZERS)}",
             )
         )
+    params = list(params)
+    extra: dict[str, float] = {}
+    if name != "sgd" and any(p.dtype == torch.float16 for p in params):
+        # Adam's eps of 1e-8 is 0 in float16: a weight whose gradient is 0 (a dead ReLU unit) gets
+        # 0/0 = NaN at step 2. 1e-4 is the usual eps for float16 weights.
+        extra["eps"] = FLOAT16_ADAM_EPS
     made: torch.optim.Optimizer = kinds[name](
-        params, lr=0.01 if config.lr is None else config.lr, weight_decay=config.weight_decay
+        params, lr=0.01 if config.lr is None else config.lr, weight_decay=config.weight_decay, **extra
     )
     return made
 
@@ -152,6 +157,7 @@ class Trainer:
         user_files: tuple[str, ...] = (),
     ) -> None:
         namespace = namespace or {}
+        check_settings(asdict(config), "the training settings")
         self.user_files = user_files
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
@@ -160,13 +166,20 @@ class Trainer:
         self.loss_fn, self.loss_name = _loss_function(config, data, namespace)
         self._namespace = namespace
         self.initial_state = copy.deepcopy(model.state_dict())
-        macs_per_sample = self.check_fit()
+        with sandboxed_process_state(None, "nnview train", "checking the data against the model", user_files):
+            macs_per_sample = self.check_fit()
         step_macs = 3 * macs_per_sample * config.batch_size  # forward + backward is about 3 forwards
+        self.threads_before = torch.get_num_threads()  # put back by close()
         if config.threads is not None:
             torch.set_num_threads(config.threads)
         elif self.device.type == "cpu" and step_macs < SMALL_STEP_MACS:
             torch.set_num_threads(1)
         self.reset_weights(restore=False)
+
+    def close(self) -> None:
+        """Training is over: give torch back the thread count it had before this trainer set its own."""
+        if torch.get_num_threads() != self.threads_before:
+            torch.set_num_threads(self.threads_before)
 
     def reset_weights(self, restore: bool = True) -> None:
         """Back to the weights the model started with, a fresh optimizer and step 0."""
@@ -188,6 +201,7 @@ class Trainer:
 
         A new batch size starts a fresh pass over the data; the epoch and step counts carry on.
         """
+        check_settings(asdict(config), "the training settings")
         self.loss_fn, self.loss_name = _loss_function(config, self.data, self._namespace)
         restart = config.batch_size != self.config.batch_size
         self.config = config
@@ -215,38 +229,43 @@ class Trainer:
         Raises:
             NnviewError: a diagnosed forward error on a sample batch, or labels beyond the outputs.
         """
-        sample = self.data.x_train[: min(2, len(self.data.x_train))].to(self.device)
+        sample = self._input(self.data.x_train[: min(2, len(self.data.x_train))])
         try:
             result = trace_model(self.model, ExampleInput((sample,)), budget_bytes=0, stats=False)
         except NnviewError as exc:
             shape = "x".join(str(d) for d in self.data.features)
             message = f"{self.data.source} (samples of shape {shape}) does not fit the model: {exc.record.message}"
             raise NnviewError(replace(exc.record, message=message)) from exc
-        outputs = result.layers[0].outputs
-        if self.data.classes is not None and outputs and self.loss_name == "cross_entropy":
-            width = outputs[0].shape[-1]
-            if width < self.data.classes:
-                raise NnviewError(
-                    ErrorRecord(
-                        kind="input",
-                        message=f"the labels go up to {self.data.classes - 1} but the model outputs {width} "
-                        f"values per sample ({self.data.source})",
-                        hint=f"make the last layer output {self.data.classes} values, or use data with {width} classes",
-                        expected=f"{self.data.classes} outputs",
-                    )
-                )
+        check_output_width(self.data, result.layers[0].outputs, self.loss_name, self._loss_inferred)
+        target = self.data.y_train[: len(sample)].to(self.device)
+        check_loss_on_sample(self.model, sample, target, (self.loss_fn, self.loss_name, self._loss_inferred), self.data)
         return result.totals.macs // max(1, len(sample))
+
+    @property
+    def _loss_inferred(self) -> bool:
+        """Whether nnview picked the loss from the targets (no --loss and no loss in the file)."""
+        return self.config.loss is None and not callable(self._namespace.get("loss"))
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         size = self.config.batch_size
         picks = self.order[self.position : self.position + size]
         self.position += size
-        return self.data.x_train[picks].to(self.device), self.data.y_train[picks].to(self.device)
+        return self._input(self.data.x_train[picks]), self.data.y_train[picks].to(self.device)
+
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        """Features on the model's device, in its floating dtype (data is float32; a model may be float64)."""
+        return as_model_input(x.to(self.device), model_float_dtype(self.model))
 
     def _accuracy_counts(self, output: torch.Tensor, target: torch.Tensor) -> tuple[int, int] | None:
         """(correct, total) for classification-like targets; ``None`` for regression."""
         if not target.is_floating_point() and output.dim() == target.dim() + 1:
-            predicted = output.argmax(dim=-1)
+            if output.shape[-1] == 1:  # one logit per sample on 0/1 labels (--loss bce): argmax is always 0
+                if self.loss_name != "bce" and not isinstance(self.loss_fn, (nn.BCELoss, nn.BCEWithLogitsLoss)):
+                    return None  # a regression on whole numbers (--loss mse) has no accuracy
+                threshold = 0.5 if isinstance(self.loss_fn, nn.BCELoss) else 0.0
+                predicted = (output.squeeze(-1) > threshold).long()
+            else:
+                predicted = output.argmax(dim=-1)
             return int((predicted == target).sum()), target.numel()
         if target.is_floating_point() and output.shape == target.shape and bool(((target == 0) | (target == 1)).all()):
             threshold = 0.5 if isinstance(self.loss_fn, nn.BCELoss) else 0.0  # probabilities vs logits
@@ -256,9 +275,15 @@ class Trainer:
     def step(self) -> StepRecord | tuple[StepRecord, EpochRecord]:
         """Train one mini-batch; at the end of an epoch also evaluate and start the next one.
 
+        The user's forward and loss run as guests: what they change in the process is put back.
+
         Raises:
             NnviewError: when the loss becomes NaN or infinite (naming the first layer that did).
         """
+        with sandboxed_process_state(None, "nnview train", "a training step", self.user_files):
+            return self._step()
+
+    def _step(self) -> StepRecord | tuple[StepRecord, EpochRecord]:
         self.model.train()
         x, y = self._batch()
         self.optimizer.zero_grad()
@@ -307,9 +332,13 @@ class Trainer:
 
     def evaluate(self) -> tuple[float, float | None]:
         """Loss and accuracy on the validation split, in eval mode without gradients."""
+        with sandboxed_process_state(None, "nnview train", "evaluating", self.user_files):
+            return self._evaluate()
+
+    def _evaluate(self) -> tuple[float, float | None]:
         self.model.eval()
         with torch.no_grad():
-            x, y = self.data.x_val.to(self.device), self.data.y_val.to(self.device)
+            x, y = self._input(self.data.x_val), self.data.y_val.to(self.device)
             output = self.model(x)
             loss = float(self.loss_fn(output, y))
             counts = self._accuracy_counts(output, y)

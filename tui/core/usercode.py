@@ -1,9 +1,8 @@
-"""Running the user's code safely: prints captured, exits and exceptions turned into records."""
+"""Running the user's code safely: prints captured, process state restored, failures turned into records."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import sys
 import traceback
@@ -11,48 +10,65 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+from tui.core.guest import Captured, guest_state
+from tui.core.guest_threads import activity
 from tui.core.records import ErrorRecord, NnviewError
 
 T = TypeVar("T")
+_NNVIEW_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 @contextlib.contextmanager
-def sandboxed_process_state(search_dir: Path | None, argv0: str) -> Iterator[io.StringIO]:
-    """Capture stdout/stderr and restore cwd, ``sys.path`` and ``sys.argv`` afterwards.
+def sandboxed_process_state(
+    search_dir: Path | None, argv0: str, doing: str = "the model file's code", user_files: tuple[str, ...] = ()
+) -> Iterator[Captured]:
+    """Run the user's code inside this: output captured, every piece of process state put back.
+
+    See :func:`tui.core.guest.guest_state` for what is restored (grad mode, default dtype, signal
+    handlers, thread count, fds 1 and 2, cwd, ``sys.path``, ``sys.argv``...).
 
     Args:
         search_dir: a folder put first on ``sys.path`` so the file can import its neighbours.
         argv0: what ``sys.argv[0]`` reads while the user's code runs.
+        doing: what the code is doing, for "forward still running after 5 s" messages.
+        user_files: the user's files, to say where a stuck call is.
 
     Yields:
-        The buffer that receives everything the code prints.
+        What the code printed (``getvalue()``).
     """
-    saved_cwd = os.getcwd()
-    saved_path = list(sys.path)
-    saved_argv = list(sys.argv)
-    buffer = io.StringIO()
-    if search_dir is not None:
-        sys.path.insert(0, str(search_dir))
-    sys.argv = [argv0]
-    try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-            yield buffer
-    finally:
-        sys.path[:] = saved_path
-        sys.argv = saved_argv
-        with contextlib.suppress(OSError):
-            os.chdir(saved_cwd)
+    with activity(doing, user_files), guest_state() as captured:
+        if search_dir is not None:
+            sys.path.insert(0, str(search_dir))
+        sys.argv = [argv0]
+        yield captured
+
+
+def is_user_file(filename: str, user_files: tuple[str, ...]) -> bool:
+    """Whether ``filename`` is one of ``user_files`` or lies in their folders (a neighbour module).
+
+    Library code under a user folder (a virtual environment, site-packages) and nnview's own files
+    do not count.
+    """
+    real = os.path.realpath(filename)
+    if any(real == os.path.realpath(f) for f in user_files):
+        return True
+    if filename.startswith("<") or "site-packages" in real or "dist-packages" in real:
+        return False
+    if real.startswith(_NNVIEW_DIR + os.sep):
+        return False
+    folders = {os.path.dirname(os.path.realpath(f)) for f in user_files}
+    return any(real.startswith(folder + os.sep) for folder in folders)
 
 
 def user_location(exc: BaseException, user_files: tuple[str, ...]) -> str | None:
-    """The innermost ``file:line`` of the traceback that lies in one of ``user_files``.
+    """The innermost ``file:line`` of the traceback that lies in one of ``user_files`` or beside them.
 
+    A helper module next to the model file (``blocks.py``) counts: the error is where it happened.
     Falls back to the innermost frame outside torch and nnview when no user file matches.
     """
     frames = traceback.extract_tb(exc.__traceback__)
-    wanted = {os.path.realpath(f) for f in user_files}
     for frame in reversed(frames):
-        if os.path.realpath(frame.filename) in wanted:
+        if is_user_file(frame.filename, user_files):
             return f"{frame.filename}:{frame.lineno}"
     for frame in reversed(frames):
         name = frame.filename.replace("\\", "/")
@@ -103,7 +119,7 @@ def run_user_code(
     Raises:
         NnviewError: with kind ``load`` when ``func`` raised or called ``sys.exit``.
     """
-    with sandboxed_process_state(search_dir, argv0) as buffer:
+    with sandboxed_process_state(search_dir, argv0, doing, user_files) as buffer:
         try:
             result = func()
         except (KeyboardInterrupt, NnviewError):

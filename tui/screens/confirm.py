@@ -33,22 +33,27 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class QuitScreen(ModalScreen[str]):
-    """Quitting with unsaved training: save, discard, or stay."""
+    """Quitting (or reloading) with unsaved training: save first, go ahead without saving, or stay."""
 
     BINDINGS = [
-        Binding("s", "choose('save')", "Save and quit"),
-        Binding("d", "choose('discard')", "Quit without saving"),
+        Binding("s", "choose('save')", "Save first"),
+        Binding("d", "choose('discard')", "Don't save"),
         Binding("escape,c", "choose('cancel')", "Cancel"),
     ]
 
-    def __init__(self, steps: int) -> None:
+    VERBS = {"exit": "quit", "reload": "reload"}
+
+    def __init__(self, steps: int, then: str = "exit") -> None:
         super().__init__()
         self.steps = steps
+        self.verb = self.VERBS.get(then, then)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-body"):
             yield Static(f"{self.steps} training steps are not saved.")
-            yield Static("s save and quit   d quit without saving   esc stay", classes="confirm-keys")
+            yield Static(
+                f"s save and {self.verb}   d {self.verb} without saving   esc stay", classes="confirm-keys"
+            )
 
     def action_choose(self, choice: str) -> None:
         """Close with the choice."""

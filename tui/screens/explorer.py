@@ -12,21 +12,25 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 from torch import nn
 
 from tui.core.explain import is_foldable
+from tui.core.guest_threads import Abandoned, call_bounded, current_activity
+from tui.core.own_errors import internal_record
 from tui.core.records import NnviewError, TraceResult
 from tui.core.sample_view import sample_view
 from tui.core.session import ModelSession, SessionOptions, partial_trace
-from tui.messages import ModelFileChanged, TraceFailed, TraceReady
+from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
 from tui.screens.training import TrainingControls
-from tui.text import human_count
+from tui.text import eval_mode_note, human_count
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
 from tui.widgets.training_panel import TrainingPanel
 
+WORKER_ACTIVITY = {"trace": "loading and tracing the model", "train": "training", "watch": "watching the model file"}
+STILL_RUNNING_AFTER = 2.0  # seconds before the header says what the model's code is still doing
 FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)"
 
 
@@ -88,6 +92,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#training", TrainingPanel).display = False
+        self.set_interval(1.0, self._show_still_running)
         self.trace("open")
         if self.watch_file and Path(self.session.options.target).is_file():
             self.watch_model_file()
@@ -100,8 +105,13 @@ class ExplorerScreen(TrainingControls, Screen[None]):
     @work(thread=True, exclusive=True, group="trace", exit_on_error=False)
     def trace(self, reason: str) -> None:
         """Load and trace (or draw a new batch) off the UI thread; post the outcome."""
+        worker = get_current_worker()
+        work = self.session.new_batch if reason == "batch" else self.session.open
         try:
-            result = self.session.new_batch() if reason == "batch" else self.session.open()
+            # In a daemon thread of its own: a forward that never returns cannot hold up q or a reload.
+            result = call_bounded(work, cancelled=lambda: worker.is_cancelled)
+        except Abandoned:
+            return
         except NnviewError as exc:
             if not get_current_worker().is_cancelled:
                 self.post_message(TraceFailed(exc.record, reason))
@@ -112,13 +122,16 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def watch_model_file(self) -> None:
-        """Post ModelFileChanged each time the model file is saved, until the screen closes."""
+        """Post ModelFileChanged each time the model file or a module it imported from its folder is saved."""
         from watchfiles import watch
 
         path = Path(self.session.options.target).resolve()
         for changes in watch(path.parent, stop_event=self.stop_watching, rust_timeout=500, yield_on_timeout=False):
-            if any(Path(changed).resolve() == path for _, changed in changes):
-                self.post_message(ModelFileChanged(str(path)))
+            # session.watched is replaced (never changed in place) by each load: blocks.py beside the model
+            watched = {path, *(Path(f).resolve() for f in self.session.watched)}
+            changed = [Path(name).resolve() for _, name in changes]
+            if any(name in watched for name in changed):
+                self.post_message(ModelFileChanged(str(next(n for n in changed if n in watched))))
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -143,6 +156,24 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         header = Text(f"nnview  {self.session.options.target}  ", style="bold")
         header.append(f"error [{message.error.kind}]", style="bold red")
         self.query_one("#model-header", Static).update(header)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker raised past the core's error records: show it, and keep every key answering."""
+        error = event.worker.error
+        if event.state != WorkerState.ERROR or error is None:
+            return
+        group = event.worker.group
+        if group not in WORKER_ACTIVITY:
+            return  # a save that failed: SavingControls makes it a crash with an emergency checkpoint
+        # The app stays up: the model, the trained weights and ctrl+s are all still there.
+        event.prevent_default()
+        record = error.record if isinstance(error, NnviewError) else internal_record(error, WORKER_ACTIVITY[group])
+        if group == "trace":  # else the header says "loading …" forever
+            self.post_message(TraceFailed(record, "crash"))
+        elif group == "train":  # else `training` stays set and t / s are dead keys
+            self.post_message(TrainingStopped("error", record))
+        else:
+            self.notify(f"{record.message} — {record.hint}", severity="error", timeout=30)
 
     def on_model_file_changed(self, message: ModelFileChanged) -> None:
         if self.trainer is not None:  # reloading would replace the model being trained
@@ -171,11 +202,34 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         assert self.result is not None
         return next((r.index for r in self.result.layers if (r.name, r.call) == key), 0)
 
+    def _show_still_running(self) -> None:
+        """While a load or trace takes long, say what is running and where (q still quits)."""
+        running = current_activity()
+        busy = any(w.group == "trace" and w.state == WorkerState.RUNNING for w in self.workers)
+        if not busy or running is None or running.elapsed() < STILL_RUNNING_AFTER:
+            return
+        text = Text("nnview  ", style="bold")
+        text.append(f"{running.doing} still running after {running.elapsed():.0f} s", style="yellow")
+        text.append("  (q quits)", style="dim")  # before the location: a narrow terminal cuts the end off
+        found = running.where()
+        if found is not None:
+            text.append(f"  in {found[1]}() at {found[0]}")
+        self.query_one("#model-header", Static).update(text)
+
     def _show_header(self, result: TraceResult) -> None:
         inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs)
         text = Text()
         text.append(f"{result.model_name}  ", style="bold")
-        text.append(f"{result.source}  params {human_count(result.totals.params)}  input {inputs}")
+        text.append(f"{result.source}  params {human_count(result.totals.params)}")
+        if result.macs_uncounted:  # never a silent short total: say it is a floor, and why
+            uncounted = ", ".join(result.macs_uncounted)
+            text.append(
+                f"  MACs at least {human_count(result.totals.macs)} (a lower bound: no formula for {uncounted})",
+                style="yellow",
+            )
+        if result.mode_dependent:
+            text.append(f"  traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}", style="yellow")
+        text.append(f"  input {inputs}")
         text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
         self.query_one("#model-header", Static).update(text)
 
@@ -212,10 +266,12 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
     def action_reload(self) -> None:
         """Reload the model file and trace it again, keeping the selected layer (stops training)."""
+        if self.confirm_unsaved("reload"):  # unsaved steps: ask save / discard / stay, as q does
+            return
         if self.training:
             self.notify("Pause training (t) before reloading", severity="warning")
             return
-        self.trainer = None
+        self.drop_trainer()
         self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.target} …"))
         self.trace("reload")
 

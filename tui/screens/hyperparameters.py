@@ -10,7 +10,12 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from tui.core.records import NnviewError
 from tui.core.training import LOSSES, OPTIMIZERS, TrainConfig
+from tui.core.validate import parse_field
+
+# setting (tui.core.validate.RULES) -> the Input's id and its label in messages
+FIELDS = (("lr", "#lr", "learning rate"), ("batch_size", "#batch-size", "batch size"), ("epochs", "#epochs", "epochs"))
 
 
 class HyperparameterScreen(ModalScreen[TrainConfig | None]):
@@ -53,16 +58,16 @@ class HyperparameterScreen(ModalScreen[TrainConfig | None]):
 
     def action_apply(self) -> None:
         """Check every field; close with the new config, or say which field is wrong."""
-        try:
-            lr = float(self.query_one("#lr", Input).value)
-            batch = int(self.query_one("#batch-size", Input).value)
-            epochs = int(self.query_one("#epochs", Input).value)
-        except ValueError as exc:
-            self.query_one("#form-error", Static).update(f"not a number: {exc}")
-            return
-        if lr <= 0 or batch < 1 or epochs < 1:
-            self.query_one("#form-error", Static).update("learning rate, batch size and epochs must be positive")
-            return
+        values: dict[str, int | float] = {}
+        for name, selector, label in FIELDS:
+            field = self.query_one(selector, Input)
+            try:
+                values[name] = parse_field(name, field.value, label)
+            except NnviewError as exc:  # the same rules as --lr / --batch-size / --epochs
+                self.query_one("#form-error", Static).update(f"{exc.record.message} ({exc.record.hint})")
+                field.focus()
+                return
+        lr, batch, epochs = float(values["lr"]), int(values["batch_size"]), int(values["epochs"])
         loss = str(self.query_one("#loss", Select).value)
         optimizer = str(self.query_one("#optimizer", Select).value)
         self.dismiss(

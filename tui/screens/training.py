@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -12,16 +11,22 @@ from textual.binding import Binding
 from textual.worker import get_current_worker
 
 from tui.core.boundary import decision_boundary, has_plane_inputs
-from tui.core.checkpoints import save_checkpoint
 from tui.core.datasets import load_training_data
 from tui.core.health import layer_health, weights_snapshot
 from tui.core.records import NnviewError
 from tui.core.session import ModelSession
 from tui.core.train_run import TrainOptions, effective_config
 from tui.core.training import EpochRecord, StepRecord, TrainConfig, Trainer
-from tui.messages import TraceReady, TrainingBoundary, TrainingHealth, TrainingProgress, TrainingStopped
+from tui.messages import (
+    TraceReady,
+    TrainingBoundary,
+    TrainingHealth,
+    TrainingProgress,
+    TrainingStopped,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.hyperparameters import HyperparameterScreen
+from tui.screens.saving import SavingControls
 from tui.widgets.training_panel import TrainingPanel
 
 POST_EVERY = 0.1  # seconds between progress messages: the UI redraws at most 10 times a second
@@ -29,7 +34,7 @@ RETRACE_EVERY = 1.0  # seconds between live table updates
 BOUNDARY_EVERY = 0.5  # seconds between decision-boundary redraws (at epoch ends only)
 
 
-class TrainingControls:
+class TrainingControls(SavingControls):
     """Mixed into the explorer screen: owns the trainer and the training worker."""
 
     TRAINING_BINDINGS = [
@@ -55,36 +60,37 @@ class TrainingControls:
         self.pause_requested = threading.Event()
         self.step_lock = threading.Lock()  # one thread touches the weights at a time
         self.saved_at_step = 0
-
-    @property
-    def unsaved_steps(self) -> int:
-        """Steps trained since the last save."""
-        return 0 if self.trainer is None else self.trainer.step_count - self.saved_at_step
+        # A save asked for while a training worker runs waits for it to stop (then "" / "exit" / "reload"),
+        # so a ctrl+s typed in the same burst as t or s is never dropped.
+        self.pending_save: str | None = None
+        self.pending_reload = False  # "reload without saving" asked while a step was still running
+        # `s` pressed while a single step is still finishing (its live re-trace) runs next, never dropped.
+        self.queued_steps = 0
+        self.queued_train = False  # `t` pressed while a single step was finishing
+        self.running_single = False  # whether the running worker trains one batch (s) or until paused (t)
 
     # --- actions -----------------------------------------------------------------------------
 
     def action_train(self) -> None:
-        """Start training, or pause it at the next step boundary."""
+        """Start training, or pause it at the next step boundary; during a single step, start right after it."""
+        if self.training and self.running_single:
+            self.queued_train = not self.queued_train
+            return
         if self.training:
             self.pause_requested.set()
             return
         self.pause_requested.clear()
-        self.training = True
+        self.training, self.running_single = True, False
         self.train_worker(single=False)
 
     def action_step(self) -> None:
-        """Train exactly one batch (when not already training)."""
+        """Train exactly one batch; pressed while a step is still finishing, it runs right after it."""
         if not self.training:
-            self.training = True
+            self.pause_requested.clear()
+            self.training, self.running_single = True, True
             self.train_worker(single=True)
-
-    def action_save(self) -> None:
-        """Save the weights and hyperparameters; never overwrites an earlier checkpoint."""
-        if self.trainer is None:
-            self.notify("Nothing trained yet: press t or s first", severity="warning")  # type: ignore[attr-defined]
-            return
-        self.pause_requested.set()
-        self.save_worker()
+        elif self.running_single:
+            self.queued_steps += 1
 
     def action_reset_weights(self) -> None:
         """Ask, then put the weights back to where training started."""
@@ -96,7 +102,10 @@ class TrainingControls:
             if answer:
                 self.reset_worker()
 
-        self.app.push_screen(ConfirmScreen("Reset the weights to where training started?"), confirmed)  # type: ignore[attr-defined]
+        question = "Reset the weights to where training started?"
+        if self.unsaved_steps > 0:
+            question += f" {self.unsaved_steps} training steps are not saved (n, then ctrl+s saves them)."
+        self.app.push_screen(ConfirmScreen(question), confirmed)  # type: ignore[attr-defined]
 
     def action_edit_hyperparameters(self) -> None:
         """Open the hyperparameter form; applying it pauses training and rebuilds the optimizer."""
@@ -196,31 +205,6 @@ class TrainingControls:
         self.post_message(TrainingHealth(health))  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
-    def save_worker(self, then_exit: bool = False) -> None:
-        """Write a checkpoint under checkpoints/ named by model and step, never over an old one."""
-        trainer = self.trainer
-        assert trainer is not None
-        with self.step_lock:  # waits for a step in flight to finish
-            path = self._save(trainer)
-        self.app.call_from_thread(self.notify, f"Saved {path}")  # type: ignore[attr-defined]
-        if then_exit:
-            self.app.call_from_thread(self.app.exit)  # type: ignore[attr-defined]
-
-    def _save(self, trainer: Trainer) -> Path:
-        stem = Path(self.session.options.target.split(":")[0]).stem
-        path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
-        counter = 1
-        while path.exists():
-            path = path.with_name(f"{stem}-step{trainer.step_count}-{counter}.safetensors")
-            counter += 1
-        val_loss, val_accuracy = trainer.evaluate()
-        info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
-        info |= {"val_loss": val_loss, "val_accuracy": val_accuracy, "hyperparameters": trainer.config.__dict__}
-        save_checkpoint(path, trainer.model, info)
-        self.saved_at_step = trainer.step_count
-        return path
-
-    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def reset_worker(self) -> None:
         """Reset the weights and optimizer, then show the reset model."""
         assert self.trainer is not None
@@ -261,6 +245,16 @@ class TrainingControls:
 
     def on_training_stopped(self, message: TrainingStopped) -> None:
         self.training = False
+        queued, self.queued_steps = self.queued_steps, 0
+        start, self.queued_train = self.queued_train, False
+        asked_to_stop = self.pause_requested.is_set() or self.pending_save is not None or self.pending_reload
+        if (queued or start) and message.reason == "paused" and message.error is None and not asked_to_stop:
+            if start:
+                self.action_train()
+            else:
+                self.queued_steps = queued - 1
+                self.action_step()
+            return
         panel = self.query_one("#training", TrainingPanel)  # type: ignore[attr-defined]
         if message.reason == "reset":
             panel.reset()
@@ -273,3 +267,4 @@ class TrainingControls:
             self.notify(message.error.message, severity="error")  # type: ignore[attr-defined]
         elif message.reason == "done":
             self.notify("Training finished")  # type: ignore[attr-defined]
+        self.after_training_stopped()

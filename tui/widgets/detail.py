@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tui.core.records import LayerRecord
+from tui.core.records import LayerRecord, OutputStats
 from tui.core.sample_view import SampleView
 from tui.text import compact_shape, exact_count
 from tui.widgets.plots import HistogramPlot
@@ -19,7 +19,7 @@ SHADES = " ▁▂▃▄▅▆▇█"
 
 
 def layer_facts(rec: LayerRecord) -> Text:
-    """Shapes, parameters, activation, MACs and batch statistics of one layer call, in four lines."""
+    """Shapes, parameters, activation, MACs and batch statistics (before and after the activation)."""
     text = Text()
     text.append(f"{rec.name or rec.type}  ", style="bold")
     text.append(f"{rec.type}" + (f"  call {rec.call + 1}" if rec.call else "") + "\n")
@@ -32,12 +32,17 @@ def layer_facts(rec: LayerRecord) -> Text:
     shared = f" ({rec.shared:,} shared)" if rec.shared else ""
     text.append(f"params {rec.params_total:,}{shared}  MACs {exact_count(rec.macs)}  act {rec.activation or '-'}\n")
     if rec.stats is not None:
-        s = rec.stats
-        text.append(
-            f"batch: mean {s.mean:.3g} std {s.std:.3g} min {s.min:.3g} max {s.max:.3g} "
-            f"zero {s.zero_frac:.0%} non-finite {s.nonfinite_frac:.0%}"
-        )
+        text.append("batch: " + _stats_text(rec.stats))
+    if rec.activated_stats is not None:  # what the table shows for this row
+        text.append(f"\nafter {rec.activation}: " + _stats_text(rec.activated_stats))
     return text
+
+
+def _stats_text(s: OutputStats) -> str:
+    return (
+        f"mean {s.mean:.3g} std {s.std:.3g} min {s.min:.3g} max {s.max:.3g} "
+        f"zero {s.zero_frac:.0%} non-finite {s.nonfinite_frac:.0%}"
+    )
 
 
 def _bar(value: float, scale: float) -> str:

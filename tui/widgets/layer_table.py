@@ -10,9 +10,13 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.core.records import LayerRecord, TraceResult
-from tui.text import compact_shape, human_count, shapes_text
+from tui.text import compact_shape, human_count, output_text, shapes_text
 
 COLUMNS = ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "mean", "std", "zero%")
+# A second header line under the statistics: a row with an activation shows its output after it
+# (post-activation), so the zeros ReLU made (dead units) show in zero%. Each word fits under its
+# title, so the line never widens the table ("after" would, under a 4-character mean column).
+UNDER = ("", "", "", "", "", "", "", "post", "act", "")
 
 
 def _stat(value: float | None, fmt: str = "{:.3g}") -> str:
@@ -25,13 +29,13 @@ def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str |
     marker = ("▸ " if folded else "▾ ") if has_children else ""
     # Tree guides rather than spaces: the table drops a cell's leading whitespace.
     label = "│ " * rec.depth + marker + (f"{local} #{rec.call + 1}" if rec.call else local)
-    stats = rec.stats
+    stats = rec.table_stats  # after the activation when one follows: the zeros ReLU made
     return (
         Text(label, no_wrap=True),
         rec.type,
         shapes_text(rec.inputs).replace("\n", " "),
         compact_shape(rec.weight) if rec.weight is not None else "-",
-        shapes_text(rec.outputs).replace("\n", " "),
+        output_text(rec).replace("\n", " "),
         rec.activation or "-",
         (human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
         _stat(stats.mean if stats else None),
@@ -63,7 +67,7 @@ class LayerTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         # One space between columns instead of two: at 120x40 every column then fits the pane.
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0)
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True, cell_padding=0, header_height=2)
         self.result: TraceResult | None = None
         self.folded: set[int] = set()
         self.marked: int | None = None
@@ -83,10 +87,11 @@ class LayerTable(DataTable[str | Text]):
         self.visible_rows = [rec.index for rec in layers if not self._hidden(rec.index, parents)]
         rows = [row_cells(layers[i], i in self.folded, i in has_children) for i in self.visible_rows]
         # Fixed widths from the cells: auto-sized columns can paint rows at stale widths mid-update.
-        widths = [1 + max([len(title)] + [len(str(row[c])) for row in rows]) for c, title in enumerate(COLUMNS)]
+        titles = [max(len(title), len(under)) for title, under in zip(COLUMNS, UNDER, strict=True)]
+        widths = [1 + max([titles[c]] + [len(str(row[c])) for row in rows]) for c in range(len(COLUMNS))]
         self.clear(columns=True)
-        for title, width in zip(COLUMNS, widths, strict=True):
-            self.add_column(title, width=width)
+        for title, under, width in zip(COLUMNS, UNDER, widths, strict=True):
+            self.add_column(f"{title}\n{under}", width=width)
         for index, cells in zip(self.visible_rows, rows, strict=True):
             if index == self.marked:
                 cells = tuple(Text(str(c), style="bold reverse red") for c in cells)

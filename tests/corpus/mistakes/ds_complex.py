@@ -1,0 +1,14 @@
+"""dataset(): complex features."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+Y = torch.tensor([0, 1, 2, 1, 0, 2, 1, 0])
+
+
+def dataset() -> tuple[torch.Tensor, ...]:
+    x = torch.zeros(8, 2, dtype=torch.complex64)
+    return x, Y, x, Y

@@ -1,0 +1,17 @@
+"""dataset(): NaN in x_train row 3, +inf in row 6."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+Y = torch.tensor([0, 1, 2, 1, 0, 2, 1, 0])
+
+
+def dataset() -> tuple[torch.Tensor, ...]:
+    x = torch.linspace(-1, 1, 16).reshape(8, 2)
+    bad = x.clone()
+    bad[3, 1] = float("nan")
+    bad[6, 0] = float("inf")
+    return bad, Y, x, Y

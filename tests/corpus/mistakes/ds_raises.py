@@ -1,0 +1,13 @@
+"""dataset() raises: its data file is missing."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 3))
+Y = torch.tensor([0, 1, 2, 1, 0, 2, 1, 0])
+
+
+def dataset() -> tuple[torch.Tensor, ...]:
+    raise FileNotFoundError("data/train.npy")

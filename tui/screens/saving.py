@@ -1,0 +1,190 @@
+"""Saving from the explorer: ctrl+s, save-before-quit/reload, and the emergency checkpoint on a crash or signal.
+
+A save never races training: one asked for while a training worker runs waits until it stops
+(``pending_save``), and writing takes the step lock. A failing save shows its error and leaves the
+steps counted as unsaved; "save and quit" then stays open.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+from textual import work
+from textual.worker import Worker, WorkerState
+
+from tui.core.checkpoints import save_checkpoint, sidecar
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.save_target import save_rescue
+from tui.core.session import ModelSession
+from tui.core.training import Trainer
+from tui.messages import CheckpointSaved
+from tui.screens.confirm import QuitScreen
+
+EMERGENCY_LOCK_WAIT = 10.0  # seconds to wait for a step in flight before an emergency save writes anyway
+
+
+class SavingControls:
+    """Mixed into the explorer screen (through TrainingControls): every way training gets written to disk."""
+
+    session: ModelSession
+    trainer: Trainer | None
+    training: bool
+    saved_at_step: int
+    pending_save: str | None
+    pending_reload: bool
+    pause_requested: threading.Event
+    step_lock: threading.Lock
+
+    @property
+    def unsaved_steps(self) -> int:
+        """Steps trained since the last save."""
+        return 0 if self.trainer is None else self.trainer.step_count - self.saved_at_step
+
+    def action_save(self) -> None:
+        """Save the weights and hyperparameters; never overwrites an earlier checkpoint."""
+        self.request_save()
+
+    def request_save(self, then: str = "") -> None:
+        """Save now, or when the running training worker stops; then exit or reload if ``then`` says so."""
+        if self.training:  # pause at the next step boundary; on_training_stopped saves
+            self.pause_requested.set()
+            self.pending_save = then
+            return
+        if self.trainer is None:
+            self.notify("Nothing trained yet: press t or s first", severity="warning")  # type: ignore[attr-defined]
+            return
+        self.save_worker(then)
+
+    def confirm_unsaved(self, then: str) -> bool:
+        """With unsaved steps, pause and ask: save and ``then``, ``then`` without saving, or stay; False if none."""
+        if self.unsaved_steps <= 0 and not self.training:
+            return False
+        steps = max(self.unsaved_steps, 1)  # a running worker finishes at least the step in flight
+        self.pause_requested.set()
+
+        def chosen(choice: str | None) -> None:
+            if choice == "save":
+                self.request_save(then)
+            elif choice == "discard":
+                self._proceed(then)
+
+        if not isinstance(self.app.screen, QuitScreen):  # type: ignore[attr-defined]
+            self.app.push_screen(QuitScreen(steps, then), chosen)  # type: ignore[attr-defined]
+        return True
+
+    def _proceed(self, then: str) -> None:
+        if then == "exit":
+            self.app.exit()  # type: ignore[attr-defined]
+        elif then == "reload":
+            if self.training:  # the step in flight finishes first
+                self.pending_reload = True
+            else:
+                self.drop_trainer()
+                self.action_reload()  # type: ignore[attr-defined]
+
+    def drop_trainer(self) -> None:
+        """Forget the trainer (a reload replaces the model); nothing is unsaved afterwards."""
+        if self.trainer is not None:
+            self.trainer.close()  # torch's thread count back to what it was before training
+        self.trainer = None
+        self.saved_at_step = 0
+
+    # --- workers -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="save", exit_on_error=False)
+    def save_worker(self, then: str = "") -> None:
+        """Write a checkpoint under checkpoints/ named by model and step, never over an old one."""
+        trainer = self.trainer
+        assert trainer is not None
+        try:
+            with self.step_lock:  # waits for a step in flight to finish
+                path = self._save(trainer)
+        except NnviewError as exc:
+            self.post_message(CheckpointSaved(None, exc.record, then))  # type: ignore[attr-defined]
+            return
+        except Exception as exc:  # noqa: BLE001 - a failing save must show, never end the app (the steps stay unsaved)
+            record = ErrorRecord(kind="save", message=f"saving failed: {exc}", hint="try ctrl+s again")
+            self.post_message(CheckpointSaved(None, record, then))  # type: ignore[attr-defined]
+            return
+        self.post_message(CheckpointSaved(str(path), None, then))  # type: ignore[attr-defined]
+
+    def _save(self, trainer: Trainer) -> Path:
+        stem = Path(self.session.options.target.split(":")[0]).stem
+        path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
+        counter = 1
+        while path.exists() or sidecar(path).exists():
+            path = path.with_name(f"{stem}-step{trainer.step_count}-{counter}.safetensors")
+            counter += 1
+        if Path("checkpoints").exists() and not Path("checkpoints").is_dir():
+            raise NnviewError(
+                ErrorRecord(
+                    kind="save",
+                    message=f"cannot save in checkpoints/: {Path('checkpoints').resolve()} is a file, not a folder",
+                    hint="rename that file, or start nnview from another folder",
+                )
+            )
+        val_loss, val_accuracy = trainer.evaluate()
+        info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
+        info |= {"val_loss": val_loss, "val_accuracy": val_accuracy, "hyperparameters": trainer.config.__dict__}
+        save_checkpoint(path, trainer.model, info)
+        self.saved_at_step = trainer.step_count
+        return path
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that died of an error nnview did not expect is a crash (exit 1, emergency save), not a stall."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and isinstance(error, Exception) and not isinstance(error, NnviewError):
+            raise error
+
+    def on_checkpoint_saved(self, message: CheckpointSaved) -> None:
+        from rich.text import Text
+
+        from tui.widgets.training_panel import TrainingPanel
+
+        panel = self.query_one("#training", TrainingPanel)  # type: ignore[attr-defined]
+        if message.error is not None:
+            verb = {"exit": "still open: ", "reload": "not reloaded: "}.get(message.then, "")
+            text = f"save failed, {verb}{message.error.message} — {message.error.hint}"
+            panel.display = True
+            panel.show_status(Text(text, style="bold red"))
+            self.notify(text, severity="error", timeout=15)  # type: ignore[attr-defined]
+            return
+        self.notify(f"Saved {message.path}")  # type: ignore[attr-defined]
+        self._proceed(message.then)
+
+    def after_training_stopped(self) -> None:
+        """Run what waited for the training worker to stop: a save, or a reload without saving."""
+        if self.pending_save is not None:
+            then, self.pending_save = self.pending_save, None
+            self.request_save(then)
+        elif self.pending_reload:
+            self.pending_reload = False
+            self._proceed("reload")
+
+    def emergency_save(self) -> tuple[Path | None, str]:
+        """Write unsaved training to a rescue checkpoint (checkpoints/, else here, else the temp dir).
+
+        Runs on the main thread as nnview goes down (a crash, SIGTERM, SIGHUP); returns the path, or
+        ``None`` and why it failed. Nothing unsaved: ``(None, "")``.
+        """
+        trainer = self.trainer
+        if trainer is None or self.unsaved_steps <= 0:
+            return None, ""
+        self.pause_requested.set()
+        locked = self.step_lock.acquire(timeout=EMERGENCY_LOCK_WAIT)
+        try:
+            stem = Path(self.session.options.target.split(":")[0]).stem
+            info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
+            info |= {"hyperparameters": trainer.config.__dict__, "emergency": True}
+            candidates = (Path("checkpoints"), Path.cwd(), Path(tempfile.gettempdir()))
+            folders = tuple(f for f in candidates if f.is_dir() or not f.exists())
+            path = save_rescue(trainer.model, info, f"{stem}-step{trainer.step_count}", folders)
+        except NnviewError as exc:
+            return None, exc.record.message
+        finally:
+            if locked:
+                self.step_lock.release()
+        self.saved_at_step = trainer.step_count
+        return path, ""
