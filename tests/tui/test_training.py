@@ -54,7 +54,8 @@ async def test_s_trains_exactly_one_batch() -> None:
 async def test_s_pressed_while_a_step_finishes_is_never_dropped() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press("s", "s", "s")  # one burst: the 2nd and 3rd arrive while the 1st is still running
-        await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count == 3 and not screen.training)
+        await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count == 3)
+        await until(pilot, lambda: not screen.training)
         await pilot.pause(0.3)
         assert screen.trainer.step_count == 3 and screen.trainer.position == 96  # exactly three batches of 32
 
