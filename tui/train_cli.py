@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.arguments import Parser, parse, report_error
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from tui.core.train_run import TrainingSession
     from tui.core.training import EpochRecord
 
+T = TypeVar("T")
 EXIT_USER_ERROR = 2
 EXIT_NOT_SAVED = 1  # trained, but --save could not be written: the weights went to a rescue file instead
 
@@ -66,8 +68,30 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def _stop_on(signum: int, frame: object) -> None:
-    raise Stopped(signum)
+class StopRequests:
+    """Ctrl+C, SIGTERM and SIGHUP while training: stop at the next step boundary, so the kept weights are whole.
+
+    Before training starts (loading, checks), or when the signal comes a second time (a step that never
+    ends), stop at once. Raising at the boundary, outside the model's code, also keeps the interruption
+    from landing inside nnview's own bookkeeping around user code (fd redirection, restored state).
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.training = False
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if not self.training or self.signum is not None:
+            raise Stopped(signum)
+        self.signum = signum
+
+    def watch(self, events: Iterator[T]) -> Iterator[T]:
+        """Pass ``events`` through; raise :class:`Stopped` after the one during which a signal came."""
+        self.training = True
+        for event in events:
+            yield event
+            if self.signum is not None:
+                raise Stopped(self.signum)
 
 
 def _keep_unsaved(session: TrainingSession) -> str:
@@ -121,7 +145,8 @@ def run_train(argv: Sequence[str]) -> int:
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     session = None
     # SIGTERM and SIGHUP (an SSH connection dropping) stop training as Ctrl+C does: the steps are kept.
-    saved_handlers = {sig: signal.signal(sig, _stop_on) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    stop = StopRequests()
+    saved_handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
         if args.save is not None:  # refuse a path that cannot be written before any work, not after the run
             check_save_path(args.save, force=args.force)
@@ -130,7 +155,7 @@ def run_train(argv: Sequence[str]) -> int:
             check_save_space(args.save, session.trainer.model)
         for note in session.notes:
             errors.print(f"warning: {note}")
-        events = train(session, args.save)
+        events = stop.watch(train(session, args.save))
         if args.json:
             for event in events:
                 kind = "epoch" if isinstance(event, EpochRecord) else "step"
@@ -168,9 +193,11 @@ def run_train(argv: Sequence[str]) -> int:
     except KeyboardInterrupt as exc:
         unchanged = f"; {args.save} was not touched" if args.save else ""
         kept = _keep_unsaved(session) if session is not None else "nothing was trained yet"
-        name = signal.Signals(exc.signum).name if isinstance(exc, Stopped) else "Ctrl+C"
-        errors.print(f"interrupted by {name} before training ended: {kept}{unchanged}")
-        return 128 + exc.signum if isinstance(exc, Stopped) else 130
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone; the checkpoint is on disk anyway
+            errors.print(f"interrupted by {name} before training ended: {kept}{unchanged}")
+        return 128 + signum
     finally:
         for sig, handler in saved_handlers.items():
             signal.signal(sig, handler)

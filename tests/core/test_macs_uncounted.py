@@ -61,6 +61,22 @@ def test_dynamic_quantized_linear_is_named_and_the_rest_still_counts() -> None:
     assert result.to_json()["macs_uncounted"] == ["quantized.linear_dynamic"]
 
 
+def test_packed_quantized_weights_are_named_as_not_counted() -> None:
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4), nn.Linear(4, 2))
+    quantized = dynamic_quantized(model)
+    quantized[3] = model[3]  # a float Linear(4, 2): 10 parameters that do count
+    result = trace(quantized, torch.randn(3, 8))
+    assert result.totals.params == 10
+    assert result.notes == (
+        "Not counted: the packed (quantized) weights of 0 (Linear), 2 (Linear); parameter counts see only "
+        "nn.Parameters, and quantized modules keep their weights packed.",
+    )
+    lstm = trace(dynamic_quantized(nn.Sequential(nn.LSTM(8, 16))), torch.randn(5, 3, 8))
+    assert lstm.totals.params == 0
+    assert lstm.notes[0].startswith("Not counted: the packed (quantized) weights of 0 (LSTM);")
+    assert trace(model, torch.randn(3, 8)).notes == ()  # a float model has nothing to say
+
+
 def test_float16_dynamic_quantized_linear_is_named() -> None:
     result = trace(dynamic_quantized(nn.Sequential(nn.Linear(8, 16)), torch.float16), torch.randn(3, 8))
     assert (result.totals.macs, result.macs_uncounted) == (0, ("quantized.linear_dynamic_fp16",))

@@ -13,7 +13,10 @@ FOOTER = ROOT / "tests" / "corpus" / "footer"
 
 
 def header(screen: object) -> str:
-    return str(screen.query_one("#model-header", Static).content)  # type: ignore[attr-defined]
+    """The header line, then the notes line below it when it is shown (what the figures leave out)."""
+    lines = [str(screen.query_one("#model-header", Static).content)]  # type: ignore[attr-defined]
+    notes = screen.query_one("#model-notes", Static)  # type: ignore[attr-defined]
+    return "\n".join(lines + ([str(notes.content)] if notes.display else []))
 
 
 async def test_plain_model_header_has_no_notes() -> None:
@@ -33,5 +36,5 @@ async def test_sparse_model_header_says_macs_are_a_lower_bound_and_why() -> None
 async def test_batchnorm_model_header_says_traced_in_eval_mode() -> None:
     async with explorer(str(FOOTER / "batchnorm_cnn.py")) as (_pilot, screen):
         text = header(screen)
-        assert "traced in eval mode: BatchNorm2d uses running statistics" in text
+        assert "traced in eval mode: BatchNorm2d uses running statistics" in text.splitlines()[1]
         assert "lower bound" not in text

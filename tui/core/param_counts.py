@@ -57,3 +57,23 @@ class ParameterCounts:
             )
             self.cache[id(module)] = known
         return known
+
+
+def packed_weight_note(model: nn.Module) -> str | None:
+    """The footer sentence naming quantized modules whose weights are packed, so not counted; else ``None``.
+
+    Quantized modules (``torch.ao.nn.quantized``, e.g. a ``quantize_dynamic``-ed Linear or LSTM) keep
+    their weights in packed C++ objects, not ``nn.Parameter``s: parameter counts cannot see them.
+    """
+    packed = [
+        f"{name or 'the model'} ({type(module).__name__})"
+        for name, module in model.named_modules()
+        if type(module).__module__.startswith(("torch.ao.nn.quantized", "torch.nn.quantized"))
+        and (callable(getattr(module, "weight", None)) or hasattr(module, "_all_weight_values"))
+    ]
+    if not packed:
+        return None
+    return (
+        f"Not counted: the packed (quantized) weights of {', '.join(packed)}; parameter counts see only "
+        "nn.Parameters, and quantized modules keep their weights packed."
+    )

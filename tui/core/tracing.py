@@ -28,7 +28,7 @@ from tui.core.modes import mode_dependent_layers
 from tui.core.opwatch import OpWatcher
 from tui.core.outputs import distributions_unchecked, output_type, tensors_inside
 from tui.core.own_errors import internal_error, internal_record
-from tui.core.param_counts import ParameterCounts, param_numel, uninitialized_params
+from tui.core.param_counts import ParameterCounts, packed_weight_note, param_numel, uninitialized_params
 from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
 from tui.core.scripted import list_scripted_submodules, remap_keys, scripted_note, type_name
 from tui.core.stats import totals_for
@@ -356,5 +356,5 @@ def _run_trace(
         macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
         mode_dependent=mode_dependent_layers((call.name, call.module) for call in recorder.calls),
         uninitialized_params=uninitialized_params(model),
-        notes=(note,) if note else (),
+        notes=tuple(n for n in (note, packed_weight_note(model)) if n),
     )

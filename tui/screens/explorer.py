@@ -23,7 +23,7 @@ from tui.core.sample_view import sample_view
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
 from tui.screens.training import TrainingControls
-from tui.text import eval_mode_note, human_count
+from tui.text import eval_mode_note, human_count, trace_notes
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
@@ -81,6 +81,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"nnview  loading {self.session.options.target} …"), id="model-header")
+        yield Static("", id="model-notes")  # what the figures leave out; shown only when there is something
         with ContentSwitcher(initial="explorer", id="body"):
             with Horizontal(id="explorer"):
                 yield LayerTable(id="layers")
@@ -156,6 +157,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         header = Text(f"nnview  {self.session.options.target}  ", style="bold")
         header.append(f"error [{message.error.kind}]", style="bold red")
         self.query_one("#model-header", Static).update(header)
+        self.query_one("#model-notes", Static).display = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker raised past the core's error records: show it, and keep every key answering."""
@@ -217,21 +219,24 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         self.query_one("#model-header", Static).update(text)
 
     def _show_header(self, result: TraceResult) -> None:
+        """What was traced (one line), and below it, only when there is any, what the figures leave out."""
         inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs)
         text = Text()
         text.append(f"{result.model_name}  ", style="bold")
         text.append(f"{result.source}  params {human_count(result.totals.params)}")
-        if result.macs_uncounted:  # never a silent short total: say it is a floor, and why
-            uncounted = ", ".join(result.macs_uncounted)
-            text.append(
-                f"  MACs at least {human_count(result.totals.macs)} (a lower bound: no formula for {uncounted})",
-                style="yellow",
-            )
-        if result.mode_dependent:
-            text.append(f"  traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}", style="yellow")
         text.append(f"  input {inputs}")
         text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
+        notes = []
+        if result.macs_uncounted:  # never a silent short total: say it is a floor, and why
+            uncounted = ", ".join(result.macs_uncounted)
+            notes.append(f"MACs at least {human_count(result.totals.macs)} (a lower bound: no formula for {uncounted})")
+        if result.mode_dependent:
+            notes.append(f"traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}")
+        notes.extend(trace_notes(result))
         self.query_one("#model-header", Static).update(text)
+        shown = self.query_one("#model-notes", Static)
+        shown.update(Text("  ".join(notes)))
+        shown.display = bool(notes)
 
     def _show_detail(self) -> None:
         if self.result is None or self.selected >= len(self.result.layers):
