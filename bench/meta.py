@@ -19,6 +19,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LLAMA_FILE = "bench/models/llama7b.py"
+MODULE_LEVEL_FILE = "bench/models/llama7b_module_level.py"  # the same model as `model = Llama()` at top level
 LLAMA_PARAMS = 6_738_415_616
 TARGET_SECONDS, TARGET_MIB = 3.0, 500.0
 
@@ -73,6 +74,13 @@ def meta_check(file: str, repeats: int) -> tuple[list[ChildRun], dict[str, Any]]
         "import torch + one meta op": [sys.executable, "-c", "import torch; torch.empty(1, device='meta') + 1"],
         f"nnview summary {file} --meta --json": [sys.executable, "-m", "tui", "summary", file, "--meta", "--json"],
     }
+    if (ROOT / file).resolve() == (ROOT / LLAMA_FILE).resolve():
+        commands[f"nnview summary {MODULE_LEVEL_FILE} --meta --json"] = [
+            *commands[f"nnview summary {file} --meta --json"][:4],
+            MODULE_LEVEL_FILE,
+            "--meta",
+            "--json",
+        ]
     runs: dict[str, list[tuple[float, float, str]]] = {label: [] for label in commands}
     for _ in range(repeats):
         for label, command in commands.items():
@@ -87,12 +95,12 @@ def meta_check(file: str, repeats: int) -> tuple[list[ChildRun], dict[str, Any]]
         )
         for label, results in runs.items()
     ]
-    return children, json.loads(children[-1].stdout)
+    return children, json.loads(children[2].stdout)
 
 
 def render_meta(children: Sequence[ChildRun], summary: dict[str, Any], file: str, repeats: int) -> str:
     """The ``--meta`` lines: time and peak memory of each child, then what nnview reported."""
-    nnview = children[-1]
+    nnview = children[2]
     lines = [
         f"`--meta` check (median of {repeats} child process{'es' if repeats > 1 else ''}, peak RSS from ru_maxrss):",
         "",
@@ -115,4 +123,12 @@ def render_meta(children: Sequence[ChildRun], summary: dict[str, Any], file: str
     lines.append(
         f"- nnview reported {params:,} params{check}, {totals['macs']:,} MACs, {len(summary['layers'])} layer rows"
     )
+    if len(children) > 3:  # the module-level form: the file's top level must run on meta too
+        module = children[3]
+        same = json.loads(module.stdout)["totals"]["params"] == params
+        lines.append(
+            f"- module-level `model = Llama()` form: {module.seconds / nnview.seconds:.2f}x the time and "
+            f"{module.peak_mib / nnview.peak_mib:.2f}x the peak memory of the `build_model()` form "
+            f"(target: the same), {'the same' if same else 'a DIFFERENT'} parameter count"
+        )
     return "\n".join(lines)
