@@ -111,6 +111,11 @@ def test_meta_check_as_a_script_reports_llama_7b(tmp_path: Path) -> None:
     # 128 tokens x Linear weights (layers and head) + attention (2 x 128^2 x 4096 MACs a layer)
     linear = 32 * (4 * 4096**2 + 3 * 4096 * 11008) + 32000 * 4096
     assert results["meta_totals"]["macs"] == 128 * linear + 32 * 2 * 128 * 128 * 4096
-    assert [child["label"] for child in results["meta"]][-1].startswith("nnview summary bench/models/llama7b.py")
+    labels = [child["label"] for child in results["meta"]]
+    assert labels[2:] == [
+        "nnview summary bench/models/llama7b.py --meta --json",
+        "nnview summary bench/models/llama7b_module_level.py --meta --json",
+    ]
     assert all(child["seconds"] > 0 and child["peak_mib"] > 0 for child in results["meta"])
     assert "6,738,415,616 params (= LLaMA-7B)" in done.stdout
+    assert "module-level `model = Llama()` form:" in done.stdout and "the same parameter count" in done.stdout
