@@ -40,7 +40,7 @@ What is measured, all in one process except part 3:
    - (b) **nnview train**: ``train(open_training(TrainOptions(FILE, epochs=N)))`` iterated to the end, i.e. what
      ``nnview train FILE --epochs N`` runs, without the progress bar; timed from the first step to the last event.
    - (c) **TUI**: ``NnviewApp(SessionOptions(FILE), watch=False).run_test(size=(120, 40))``; once the layer table
-     is shown, the explorer's trainer is made (``_ensure_trainer``, as ``t`` would) and set to N epochs
+     is shown, the explorer's trainer is made (``session.ensure_trainer()``, as ``t`` would) and set to N epochs
      (``Trainer.reconfigure``, as the ``e`` form does), then ``t`` is sent through the driver the way a terminal's
      key reaches it, and the app trains to the end on its worker thread, with the live table, progress, curves
      and health it always shows. Steps/s = steps / (start of the first ``Trainer.step`` to the end of the last),
@@ -337,16 +337,17 @@ def instrument_steps(trainer: Any, stats: TuiStats) -> list[float]:
 
 
 def instrument_live_view(screen: ExplorerScreen, stats: TuiStats) -> None:
-    """Count and time the worker's live-view re-traces (``_post_live_view``)."""
-    live_view = screen._post_live_view
+    """Count and time the worker's live-view re-traces (``session.retrace``; layer health not included)."""
+    retrace = screen.session.retrace
 
-    def timed(*args: Any) -> None:
+    def timed() -> Any:
         began = time.perf_counter()
-        live_view(*args)
+        result = retrace()
         stats.live_views += 1
         stats.live_view_seconds += time.perf_counter() - began
+        return result
 
-    screen._post_live_view = timed  # type: ignore[method-assign, assignment]
+    screen.session.retrace = timed  # type: ignore[method-assign]
 
 
 async def tui_async(setup: Setup) -> Measurement:
@@ -354,7 +355,7 @@ async def tui_async(setup: Setup) -> Measurement:
     app = NnviewApp(SessionOptions(setup.target), watch=False)
     async with app.run_test(size=SIZE):
         screen = await open_explorer(app)
-        trainer = screen._ensure_trainer()
+        trainer = screen.session.ensure_trainer()
         trainer.reconfigure(replace(trainer.config, epochs=setup.epochs))
         if setup.pin:  # the worker threads start from the process's setting
             torch.set_num_threads(setup.pin)
@@ -561,7 +562,7 @@ async def latency_async(name: str, presses: int, pin: int | None = None) -> Late
     run = LatencyRun(name)
     async with app.run_test(size=SIZE):
         screen = await open_explorer(app)
-        trainer = screen._ensure_trainer()
+        trainer = screen.session.ensure_trainer()
         trainer.reconfigure(replace(trainer.config, epochs=ENDLESS_EPOCHS))
         if pin:
             torch.set_num_threads(pin)

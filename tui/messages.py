@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
-from torch import nn
 
-from tui.core.boundary import DecisionBoundary
-from tui.core.health import LayerHealth
-from tui.core.records import ErrorRecord, TraceResult
-from tui.core.training import EpochRecord, StepRecord
+if TYPE_CHECKING:  # annotations only: importing this module must not import torch (the first frame comes first)
+    from torch import nn
+
+    from tui.core.live_training import LiveView
+    from tui.core.records import ErrorRecord, TraceResult
+    from tui.core.train_loop import TrainingUpdate
 
 
 @dataclass
@@ -39,41 +41,34 @@ class ModelFileChanged(Message):
 
 @dataclass
 class TrainingProgress(Message):
-    """Steps since the last message (losses), the latest epoch end if one happened, and the rate."""
+    """An update from the training loop: a frozen snapshot (steps since the last one, epoch end, rate)."""
 
-    steps: list[StepRecord]
-    epoch: EpochRecord | None
-    steps_per_second: float
-    lr: float
+    update: TrainingUpdate
 
 
 @dataclass
-class TrainingHealth(Message):
-    """Per-layer health sampled from the training model."""
+class TrainingLiveView(Message):
+    """The model seen between steps: layer health and, for 2-D data, the decision boundary."""
 
-    health: list[LayerHealth]
+    view: LiveView
 
 
 @dataclass
 class TrainingStopped(Message):
-    """The training worker stopped: finished, paused, or failed with ``error``."""
+    """The training worker stopped: finished, paused, reset, or failed with ``error``."""
 
     reason: str
     error: ErrorRecord | None = None
 
 
 @dataclass
-class TrainingBoundary(Message):
-    """The decision boundary over the input plane, for 2-D data, at the end of ``epoch``."""
-
-    boundary: DecisionBoundary
-    epoch: int
-
-
-@dataclass
 class CheckpointSaved(Message):
-    """A save finished: ``path`` on success, else ``error``; ``then`` is what was waiting on it ("exit", "reload")."""
+    """A save finished: ``path`` on success, else ``error``; ``then`` is what was waiting on it ("exit", "reload").
+
+    ``step`` is the step count the checkpoint holds (on success).
+    """
 
     path: str | None
     error: ErrorRecord | None = None
     then: str = ""
+    step: int = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tui.core.records import LayerRecord, ModeDependentLayer, TensorSpec, TraceResult
 
 
@@ -28,22 +30,60 @@ def compact_shape(shape: tuple[int, ...]) -> str:
     return "(" + ",".join(str(d) for d in shape) + ")"
 
 
-def shapes_text(specs: tuple[TensorSpec, ...]) -> str:
-    """Every shape on its own line; a dash for none."""
-    return "\n".join(compact_shape(spec.shape) for spec in specs) or "-"
+def compact_spec(spec: TensorSpec) -> str:
+    """A tensor in a tight spot (the explorer's detail line): ``(4,5) float32``."""
+    return f"{compact_shape(spec.shape)} {spec.dtype}"
 
 
-def output_text(rec: LayerRecord) -> str:
-    """The Output cell: the shapes, under the output's type when it is an object (``Normal``, a dataclass)."""
-    if rec.output_type is None:
-        return shapes_text(rec.outputs)
-    return "\n".join([rec.output_type, *(compact_shape(spec.shape) for spec in rec.outputs)])
+def spec_text(spec: TensorSpec) -> str:
+    """A tensor in prose: ``(4, 5) float32`` (the shape as Python writes a tuple)."""
+    return f"{spec.shape_text()} {spec.dtype}"
 
 
-def row_label(rec: LayerRecord) -> str:
-    """The tree cell: indentation by depth, then the last part of the name (the parent row is above)."""
+@dataclass(frozen=True)
+class LayerCells:
+    """One layer call's cells as plain text: what the summary report and the explorer's table both show.
+
+    Attributes:
+        name: the last part of the module's name (the parent row is above), ``#2`` on a second call.
+        type: the module's class name.
+        inputs: one compact shape per input tensor; empty when there is none.
+        weight: the weight's compact shape, or ``-``.
+        outputs: the output's shapes, under its type name when it is an object (``Normal``).
+        activation: the activation folded into this row, or ``-``.
+        params: the parameter count (``*`` when tied), or ``-``.
+        macs: the multiply-accumulates, or ``-``.
+    """
+
+    name: str
+    type: str
+    inputs: tuple[str, ...]
+    weight: str
+    outputs: tuple[str, ...]
+    activation: str
+    params: str
+    macs: str
+
+
+def layer_cells(rec: LayerRecord) -> LayerCells:
+    """The cells of ``rec``'s row; each display joins the multi-shape cells its own way."""
     local = rec.name.rsplit(".", 1)[-1] if rec.name else rec.type
-    return "  " * rec.depth + (f"{local} #{rec.call + 1}" if rec.call else local)
+    outputs = tuple(compact_shape(spec.shape) for spec in rec.outputs)
+    return LayerCells(
+        name=f"{local} #{rec.call + 1}" if rec.call else local,
+        type=rec.type,
+        inputs=tuple(compact_shape(spec.shape) for spec in rec.inputs),
+        weight=compact_shape(rec.weight) if rec.weight is not None else "-",
+        outputs=outputs if rec.output_type is None else (rec.output_type, *outputs),
+        activation=rec.activation or "-",
+        params=(human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
+        macs=human_count(rec.macs) if rec.macs else "-",
+    )
+
+
+def joined(lines: tuple[str, ...], separator: str) -> str:
+    """A multi-shape cell as one string (``\\n`` in the report, a space in the explorer); ``-`` for none."""
+    return separator.join(lines) or "-"
 
 
 def visible_layers(layers: tuple[LayerRecord, ...], depth: int | None) -> list[LayerRecord]:

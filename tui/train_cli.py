@@ -6,6 +6,7 @@ import contextlib
 import json
 import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tui.arguments import Parser, parse, report_error
 
 if TYPE_CHECKING:
+    from tui.core.train_loop import TrainingUpdate
     from tui.core.train_run import TrainingSession
     from tui.core.training import EpochRecord
 
@@ -60,6 +62,22 @@ def epoch_line(event: EpochRecord) -> str:
     return line
 
 
+def json_lines(update: TrainingUpdate) -> str:
+    """One ``{"event": "step", ...}`` line per step of the update, then its ``{"event": "epoch", ...}`` line."""
+    lines = [json.dumps({"event": "step", **asdict(step)}) + "\n" for step in update.steps]
+    if update.epoch_record is not None:
+        lines.append(json.dumps({"event": "epoch", **asdict(update.epoch_record)}) + "\n")
+    return "".join(lines)
+
+
+def raise_error(update: TrainingUpdate) -> None:
+    """A step that failed comes as data in the update; the command reports it as any other user error."""
+    from tui.core.records import NnviewError
+
+    if update.error is not None:
+        raise NnviewError(update.error)
+
+
 class Stopped(KeyboardInterrupt):
     """SIGTERM or SIGHUP arrived: stop training as Ctrl+C does, and remember which signal it was."""
 
@@ -74,16 +92,19 @@ class StopRequests:
     Before training starts (loading, checks), or when the signal comes a second time (a step that never
     ends), stop at once. Raising at the boundary, outside the model's code, also keeps the interruption
     from landing inside nnview's own bookkeeping around user code (fd redirection, restored state).
+    ``requested`` is the training loop's pause: set, the loop yields right after the step in flight.
     """
 
     def __init__(self) -> None:
         self.signum: int | None = None
         self.training = False
+        self.requested = threading.Event()
 
     def __call__(self, signum: int, frame: object) -> None:
         if not self.training or self.signum is not None:
             raise Stopped(signum)
         self.signum = signum
+        self.requested.set()
 
     def watch(self, events: Iterator[T]) -> Iterator[T]:
         """Pass ``events`` through; raise :class:`Stopped` after the one during which a signal came."""
@@ -132,7 +153,7 @@ def run_train(argv: Sequence[str]) -> int:
     from tui.core.checkpoints import SaveInterrupted
     from tui.core.save_target import SaveFailed, check_save_path, check_save_space
     from tui.core.train_run import TrainOptions, open_training, train
-    from tui.core.training import EpochRecord, TrainConfig
+    from tui.core.training import TrainConfig
     from tui.report import error_view
 
     given = {
@@ -155,22 +176,22 @@ def run_train(argv: Sequence[str]) -> int:
             check_save_space(args.save, session.trainer.model)
         for note in session.notes:
             errors.print(f"warning: {note}")
-        events = stop.watch(train(session, args.save))
+        updates = stop.watch(train(session, args.save, stop.requested))
         if args.json:
-            for event in events:
-                kind = "epoch" if isinstance(event, EpochRecord) else "step"
-                print(json.dumps({"event": kind, **asdict(event)}), flush=True)
+            for update in updates:
+                print(json_lines(update), end="", flush=True)
+                raise_error(update)
         else:
             console = Console(highlight=False, soft_wrap=True)
             total = session.config.epochs * session.trainer.steps_per_epoch
             columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
             with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
                 task = progress.add_task("training", total=total)
-                for event in events:
-                    if isinstance(event, EpochRecord):
-                        progress.console.print(epoch_line(event))
-                    else:
-                        progress.advance(task)
+                for update in updates:
+                    progress.advance(task, len(update.steps))
+                    if update.epoch_record is not None:
+                        progress.console.print(epoch_line(update.epoch_record))
+                    raise_error(update)
             if args.save:
                 console.print(f"saved {args.save} (and {args.save}.json)")
     except SaveFailed as exc:  # trained, but not saved where asked: say where the weights are

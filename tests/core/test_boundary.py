@@ -7,7 +7,8 @@ from torch import nn
 
 from tui.core.boundary import decision_boundary, has_plane_inputs
 from tui.core.datasets import load_training_data
-from tui.core.training import EpochRecord, TrainConfig, Trainer
+from tui.core.train_loop import training_updates
+from tui.core.training import TrainConfig, Trainer
 
 
 def test_boundary_of_a_trained_moons_classifier_matches_its_validation_accuracy() -> None:
@@ -16,7 +17,7 @@ def test_boundary_of_a_trained_moons_classifier_matches_its_validation_accuracy(
     data = load_training_data("moons", None, {})
     assert has_plane_inputs(data)
     trainer = Trainer(model, data, TrainConfig(epochs=30, lr=0.05))
-    last = [e for e in trainer.run() if isinstance(e, EpochRecord)][-1]
+    last = [u.epoch_record for u in training_updates(trainer) if u.epoch_record is not None][-1]
     model.train()
     boundary = decision_boundary(model, data, steps=20)
     assert model.training  # mode restored

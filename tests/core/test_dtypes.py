@@ -24,8 +24,9 @@ from tui.core.loading import load_model
 from tui.core.session import summarize
 from tui.core.stats import describe_tensors, output_stats
 from tui.core.tracing import trace_model
+from tui.core.train_loop import training_updates
 from tui.core.train_run import TrainOptions, open_training
-from tui.core.training import FLOAT16_ADAM_EPS, EpochRecord, TrainConfig, Trainer
+from tui.core.training import FLOAT16_ADAM_EPS, TrainConfig, Trainer
 
 CORPUS = ROOT / "tests" / "corpus" / "dtypes"
 FLOATS = {"float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}
@@ -146,7 +147,7 @@ def test_each_floating_model_trains_one_epoch_with_every_loss(name: str, loss: s
         data = replace(data, y_train=one_hot(data.y_train, 3).float(), y_val=one_hot(data.y_val, 3).float())
         data = replace(data, classes=None)
     trainer = Trainer(loaded.model, data, TrainConfig(epochs=1, batch_size=16, loss=loss))
-    epochs = [e for e in trainer.run() if isinstance(e, EpochRecord)]
+    epochs = [u.epoch_record for u in training_updates(trainer) if u.epoch_record is not None]
     assert trainer.step_count == 4  # 64 training samples in batches of 16
     assert len(epochs) == 1 and math.isfinite(epochs[0].train_loss) and math.isfinite(epochs[0].val_loss)
     assert all(p.dtype == FLOATS[name] for p in trainer.model.parameters())  # the model keeps its dtype
@@ -156,7 +157,7 @@ def test_float16_adam_gets_an_eps_float16_can_hold() -> None:
     # Adam's default eps 1e-8 rounds to 0 in float16: a dead unit's 0/0 made the loss NaN at step 2.
     session = open_training(TrainOptions(str(CORPUS / "mlp_float16.py"), config=TrainConfig(epochs=1)))
     assert session.trainer.optimizer.param_groups[0]["eps"] == FLOAT16_ADAM_EPS
-    losses = [e.loss for e in session.trainer.run() if not isinstance(e, EpochRecord)]
+    losses = [s.loss for u in training_updates(session.trainer) for s in u.steps]
     assert len(losses) == 4 and all(math.isfinite(v) for v in losses)
     float64 = open_training(TrainOptions(str(CORPUS / "mlp_float64.py"), config=TrainConfig(epochs=1)))
     assert float64.trainer.optimizer.param_groups[0]["eps"] == 1e-8  # unchanged where it is representable

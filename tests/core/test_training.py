@@ -13,12 +13,13 @@ from tui.core.datasets import load_training_data
 from tui.core.health import layer_health
 from tui.core.loading import load_model
 from tui.core.records import NnviewError
+from tui.core.train_loop import training_updates
 from tui.core.train_run import TrainOptions, open_training
-from tui.core.training import EpochRecord, StepRecord, TrainConfig, Trainer
+from tui.core.training import EpochRecord, StepOutcome, TrainConfig, Trainer
 
 
 def final_epoch(trainer: Trainer) -> EpochRecord:
-    epochs = [event for event in trainer.run() if isinstance(event, EpochRecord)]
+    epochs = [u.epoch_record for u in training_updates(trainer) if u.epoch_record is not None]
     return epochs[-1]
 
 
@@ -63,7 +64,7 @@ def test_same_seed_same_losses_and_reset_restores_the_start() -> None:
         session = open_training(
             TrainOptions(str(MODELS / "simple.py"), config=TrainConfig(epochs=2), explicit=("epochs",))
         )
-        return [e.loss for e in session.trainer.run() if isinstance(e, StepRecord)]
+        return [s.loss for u in training_updates(session.trainer) for s in u.steps]
 
     assert losses() == losses()
     session = open_training(TrainOptions(str(MODELS / "simple.py"), config=TrainConfig(epochs=1), explicit=("epochs",)))
@@ -72,14 +73,14 @@ def test_same_seed_same_losses_and_reset_restores_the_start() -> None:
     session.trainer.reset_weights()
     assert all(torch.equal(v, start[k]) for k, v in session.trainer.model.state_dict().items())
     assert session.trainer.step_count == 0
-    assert session.trainer.step().loss == first.loss
+    assert session.trainer.step().step.loss == first.step.loss
 
 
 def test_one_step_is_one_batch() -> None:
     session = open_training(TrainOptions(str(MODELS / "simple.py")))
-    record = session.trainer.step()
-    assert isinstance(record, StepRecord)
-    assert (record.step, record.epoch, session.trainer.position) == (1, 1, 32)
+    outcome = session.trainer.step()
+    assert isinstance(outcome, StepOutcome) and outcome.epoch is None
+    assert (outcome.step.step, outcome.step.epoch, session.trainer.position) == (1, 1, 32)
 
 
 def test_nan_in_the_data_stops_training_and_names_the_first_layer() -> None:

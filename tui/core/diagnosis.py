@@ -9,7 +9,7 @@ from torch import nn
 
 from tui.core.inputs import dtype_name
 from tui.core.own_errors import internal_error
-from tui.core.records import ErrorRecord, LayerRecord, TensorSpec
+from tui.core.records import ErrorRecord, LayerRecord, TensorSpec, shape_arg, shape_text
 from tui.core.usercode import describe_exception, user_location
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ _SHAPE_WORDS = ("shape", "size", "dimension", "cannot be multiplied", "mat1 and 
 
 
 def _shape(t: torch.Tensor) -> str:
-    return "(" + ", ".join(str(d) for d in t.shape) + ")"
+    return shape_text(tuple(t.shape))
 
 
 def _producer(x: torch.Tensor, recorder: _Recorder, partial: tuple[LayerRecord, ...]) -> str:
@@ -69,7 +69,7 @@ def _check_module(module: nn.Module, name: str, x: torch.Tensor | None, source: 
         and (x.is_floating_point() or weight.is_floating_point())
     ):
         want = dtype_name(weight.dtype)
-        shape = "x".join(str(d) for d in x.shape)
+        shape = shape_arg(tuple(x.shape))
         fix = (
             # Not "without :float64": --input 4x5 means float32, wrong for a float64 or half model.
             f"feed {want} values: x.to(torch.{want}) in the file, or --input {shape}:{want}"

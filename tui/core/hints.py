@@ -20,17 +20,13 @@ from typing import TYPE_CHECKING
 from torch import nn
 
 from tui.core.inputs import ExampleInput
-from tui.core.records import ErrorRecord
+from tui.core.records import ErrorRecord, shape_arg, shape_text
 from tui.core.usercode import describe_exception
 
 if TYPE_CHECKING:
     from tui.core.tracing import _Call, _Recorder
 
 _KEEP = ("internal",)  # nnview's own failures are not the user's to fix
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def _a(noun: str) -> str:
@@ -85,13 +81,13 @@ def _repeat_call(record: ErrorRecord, failing: _Call, recorder: _Recorder) -> Er
     module = failing.module
     got = now[1] if isinstance(module, nn.modules.conv._ConvNd) and len(now) > 1 else now[-1] if now else 0
     message = (
-        f"{_label(failing)} worked on call 1 with input {_shape(before)} and failed on call {failing.call + 1} "
-        f"with input {_shape(now)}"
+        f"{_label(failing)} worked on call 1 with input {shape_text(before)} and failed on call {failing.call + 1} "
+        f"with input {shape_text(now)}"
     )
     hint = (
         f"{failing.name or 'the layer'} is one layer reused on differently shaped tensors, so changing its size "
         f"would break call 1: give call {failing.call + 1} a layer of its own (e.g. {_own_layer(module, got)}), "
-        f"or reshape its input to match {_shape(before)}"
+        f"or reshape its input to match {shape_text(before)}"
     )
     return replace(record, kind="shape_mismatch", message=message, hint=hint)
 
@@ -123,14 +119,14 @@ def _blame_guess(record: ErrorRecord, example: ExampleInput) -> ErrorRecord:
     if not example.inferred or not example.args or not hasattr(example.args[0], "shape"):
         return record
     shape = tuple(example.args[0].shape)
-    guess = "x".join(str(d) for d in shape)
+    guess = shape_arg(shape)
     source = example.origin.removeprefix("inferred from ")
     finished = [rec for rec in record.partial if rec.outputs and rec.index != 0 and rec.is_leaf]
     if not finished:  # the guess did not get past the layer it was made for: the guess is wrong
         return replace(
             record,
             kind="input",
-            message=f"the guessed input {_shape(shape)} does not fit the model: {record.message}",
+            message=f"the guessed input {shape_text(shape)} does not fit the model: {record.message}",
             hint=f"the input was guessed from {source}, not given: pass --input with the shape forward() "
             f"expects (the guess was --input {guess}) or set example_input in the file",
         )
@@ -141,7 +137,7 @@ def _blame_guess(record: ErrorRecord, example: ExampleInput) -> ErrorRecord:
         return record
     return replace(
         record,
-        hint=f"{record.hint}; or, if forward() needs another input than the {_shape(shape)} guessed from "
+        hint=f"{record.hint}; or, if forward() needs another input than the {shape_text(shape)} guessed from "
         f"{source}, pass --input or set example_input in the file",
     )
 

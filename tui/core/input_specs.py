@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from tui.core.records import ErrorRecord, NnviewError, TensorSpec
+from tui.core.records import ErrorRecord, NnviewError, TensorSpec, shape_arg
 
 # Every dtype name --input accepts: its canonical name (as torch prints it) and its size in bytes.
 DTYPE_NAMES: dict[str, tuple[str, int]] = {
@@ -92,7 +92,7 @@ def check_input_size(specs: Sequence[TensorSpec], fix: str) -> None:
     size = input_bytes(specs)
     if size <= MAX_INPUT_BYTES:
         return
-    shapes = ", ".join("x".join(map(str, s.shape)) + f":{s.dtype}" for s in specs)
+    shapes = ", ".join(f"{shape_arg(s.shape)}:{s.dtype}" for s in specs)
     raise _error(
         f"the input {shapes} needs {_bytes_text(size)} of memory; nnview makes inputs of at most "
         f"{_bytes_text(MAX_INPUT_BYTES)}",

@@ -23,6 +23,20 @@ ERROR_KINDS = (
 )
 
 
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape in prose as Python writes the tuple: ``(4, 10)``, ``(4,)``, ``()``.
+
+    The one spelling for messages and footers; tables use the tight ``(4,10)`` (``tui.text.compact_shape``)
+    and command lines the ``--input`` syntax (:func:`shape_arg`).
+    """
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def shape_arg(shape: tuple[int, ...]) -> str:
+    """A shape as ``--input`` takes it: ``4x5``."""
+    return "x".join(str(d) for d in shape)
+
+
 @dataclass(frozen=True)
 class TensorSpec:
     """The shape and dtype of one tensor, e.g. ``(4, 5)`` and ``"float32"``."""
@@ -31,8 +45,8 @@ class TensorSpec:
     dtype: str
 
     def shape_text(self) -> str:
-        """The shape as the README writes it: ``(4, 10)``."""
-        return "(" + ", ".join(str(d) for d in self.shape) + ("," if len(self.shape) == 1 else "") + ")"
+        """The shape as the README writes it: ``(4, 10)`` (see :func:`shape_text`)."""
+        return shape_text(self.shape)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: ``{"shape": [...], "dtype": "float32"}``."""

@@ -1,13 +1,16 @@
-"""A model opened for exploring: the loaded model, its example batch and the latest trace.
+"""A model opened for exploring: the loaded model, its lock, its trainer, its example batch and the latest trace.
 
-Every method blocks (loading a file, running forward); the explorer calls them from a worker
-thread. Nothing here knows about terminals.
+The session is the one owner of the model: every trace (open, a new batch, a re-trace) and every
+training step holds :attr:`ModelSession.lock`, so a trace never runs while a step changes the
+weights (or flips ``model.train()`` under it). Every method blocks (loading a file, running
+forward); the explorer calls them from worker threads. Nothing here knows about terminals.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -19,6 +22,9 @@ from tui.core.loading import LoadedModel, load_model
 from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
 from tui.core.tracing import DEFAULT_BUDGET_BYTES, trace_model
 from tui.core.usercode import run_user_code, sandboxed_process_state
+
+if TYPE_CHECKING:
+    from tui.core.training import Trainer
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class SessionOptions:
 
 @dataclass
 class ModelSession:
-    """The model being explored and its latest trace.
+    """The model being explored, the lock every use of it takes, its trainer and its latest trace.
 
     Attributes:
         options: the command-line choices.
@@ -45,6 +51,8 @@ class ModelSession:
         example: the batch the latest trace used.
         result: the latest trace.
         batches_drawn: how many new batches :meth:`new_batch` has drawn (its seed).
+        trainer: the trainer of the loaded model, once :meth:`ensure_trainer` built it.
+        lock: held by every trace and every training step of the loaded model (reentrant).
     """
 
     options: SessionOptions
@@ -53,10 +61,15 @@ class ModelSession:
     result: TraceResult | None = None
     batches_drawn: int = 0
     watched: tuple[str, ...] = ()
+    trainer: Trainer | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _dataset: Any = field(default=None, repr=False)
 
     def open(self) -> TraceResult:
         """Load the file, decide the example input and trace it (also used to reload after an edit).
+
+        A reload replaces the model, so the trainer of the old one is dropped (the caller saves or
+        discards its steps first).
 
         Raises:
             NnviewError: any user mistake, with the load output attached.
@@ -64,33 +77,72 @@ class ModelSession:
         specs = [parse_input_spec(text) for text in self.options.inputs]
         imported: list[str] = []
         try:
-            loaded = self.loaded = load_model(self.options.target, meta=self.options.meta, imported=imported)
+            loaded = load_model(self.options.target, meta=self.options.meta, imported=imported)
         finally:
             # The files to watch: the model file and the neighbours it imported, even if loading failed.
             self.watched = (self.options.target, *imported)
+        # A new model, a new lock: a forward of the old model that never returned still holds the old
+        # one, and must not hold up the reload that fixes it.
+        self.lock = threading.RLock()
+        self.drop_trainer()
+        self.loaded = loaded
         self._dataset = None
         self.batches_drawn = 0
         return self._run(lambda: resolve_inputs(loaded, specs, self.options.batch))
+
+    def ensure_trainer(self) -> Trainer:
+        """The trainer of the loaded model, built (and checked against the data) the first time.
+
+        Built by the function ``nnview train`` uses, from the command line's ``--data`` and
+        ``--target`` and the file's ``hyperparameters``; checking the fit traces the model, so it
+        holds the lock.
+
+        Raises:
+            NnviewError: the model is not loaded yet, or the data or settings are refused.
+        """
+        from tui.core.train_run import TrainOptions, build_trainer
+
+        with self.lock:
+            if self.trainer is None:
+                loaded = self.loaded
+                if loaded is None:
+                    raise NnviewError(
+                        ErrorRecord(
+                            kind="input",
+                            message="the model is still loading: there is nothing to train yet",
+                            hint="wait for the layer table, then press t or s again",
+                        )
+                    )
+                options = TrainOptions(loaded.source, self.options.data, self.options.target_column)
+                self.trainer = build_trainer(loaded, options).trainer
+            return self.trainer
+
+    def drop_trainer(self) -> None:
+        """Forget the trainer (call it while no step runs); torch's thread count goes back to what it was."""
+        trainer, self.trainer = self.trainer, None
+        if trainer is not None:
+            trainer.close()
 
     def new_batch(self) -> TraceResult:
         """Trace another batch: drawn from the file's ``dataset()`` if it has one, else new random values."""
         if self.loaded is None or self.example is None:
             return self.open()
-        self.batches_drawn += 1
-        generator = torch.Generator().manual_seed(self.batches_drawn)
-        data = self._training_inputs()
-        if data is not None:
-            picks = torch.randint(0, data.shape[0], (self.options.batch,), generator=generator)
-            device = self.example.args[0].device if self.example.args else torch.device("cpu")
-            x = as_model_input(data[picks].to(device), model_float_dtype(self.loaded.model))
-            fresh = ExampleInput((x,), {}, False, f"dataset() batch {self.batches_drawn}")
-        else:
-            fresh = _random_like(self.example, generator, self.batches_drawn)
-            # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
-            old = (self.example.args, self.example.kwargs)
-            args, kwargs = kept_lengths(self.loaded.model, old, (fresh.args, fresh.kwargs))
-            fresh = replace(fresh, args=args, kwargs=kwargs)
-        return self._run(lambda: fresh)
+        with self.lock:  # drawing the batch reads the model (its dtype, its packed lengths) too
+            self.batches_drawn += 1
+            generator = torch.Generator().manual_seed(self.batches_drawn)
+            data = self._training_inputs()
+            if data is not None:
+                picks = torch.randint(0, data.shape[0], (self.options.batch,), generator=generator)
+                device = self.example.args[0].device if self.example.args else torch.device("cpu")
+                x = as_model_input(data[picks].to(device), model_float_dtype(self.loaded.model))
+                fresh = ExampleInput((x,), {}, False, f"dataset() batch {self.batches_drawn}")
+            else:
+                fresh = _random_like(self.example, generator, self.batches_drawn)
+                # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
+                old = (self.example.args, self.example.kwargs)
+                args, kwargs = kept_lengths(self.loaded.model, old, (fresh.args, fresh.kwargs))
+                fresh = replace(fresh, args=args, kwargs=kwargs)
+            return self._run(lambda: fresh)
 
     def retrace(self) -> TraceResult:
         """Trace the same batch again (after the weights changed, e.g. during training)."""
@@ -114,10 +166,10 @@ class ModelSession:
         return first if isinstance(first, torch.Tensor) and first.dim() >= 1 and first.shape[0] > 0 else None
 
     def _run(self, make_example: Any) -> TraceResult:
-        """Trace with the user's prints captured and any chdir undone; errors carry the printed text."""
+        """Trace, holding the lock, with the user's prints captured and any chdir undone; errors carry the prints."""
         assert self.loaded is not None
         loaded = self.loaded
-        with sandboxed_process_state(None, loaded.source, "forward", loaded.user_files) as printed:
+        with self.lock, sandboxed_process_state(None, loaded.source, "forward", loaded.user_files) as printed:
             try:
                 example = make_example()
                 result = trace_model(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -12,7 +13,8 @@ from tui.core.datasets import TrainingData, load_training_data
 from tui.core.loading import LoadedModel, load_model
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.save_target import SaveFailed, save_rescue
-from tui.core.training import EpochRecord, StepRecord, TrainConfig, Trainer
+from tui.core.train_loop import TrainingUpdate, training_updates
+from tui.core.training import EpochRecord, TrainConfig, Trainer
 from tui.core.validate import check_hyperparameters
 
 
@@ -56,6 +58,20 @@ class TrainingSession:
     notes: tuple[str, ...] = ()  # warnings about --weights (a stale or damaged sidecar) to show the user
 
 
+def build_trainer(loaded: LoadedModel, options: TrainOptions) -> TrainingSession:
+    """The data, the settings (the file's ``hyperparameters`` under the overrides) and a checked trainer.
+
+    ``nnview train`` and the explorer both build their trainer here.
+
+    Raises:
+        NnviewError: data that cannot be read or does not fit the model, or refused settings.
+    """
+    data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
+    config = effective_config(options, loaded.namespace)
+    trainer = Trainer(loaded.model, data, config, loaded.namespace, loaded.user_files)
+    return TrainingSession(loaded, data, trainer, config)
+
+
 def open_training(options: TrainOptions) -> TrainingSession:
     """Load the model (and ``--weights``), resolve the data and check that it fits, before any step.
 
@@ -66,20 +82,24 @@ def open_training(options: TrainOptions) -> TrainingSession:
     notes: tuple[str, ...] = ()
     if options.weights:
         notes = read_checkpoint(options.weights, loaded.model).notes
-    data = load_training_data(options.data, options.target_column, loaded.namespace, loaded.user_files)
-    config = effective_config(options, loaded.namespace)
-    trainer = Trainer(loaded.model, data, config, loaded.namespace, loaded.user_files)
-    return TrainingSession(loaded, data, trainer, config, notes)
+    return replace(build_trainer(loaded, options), notes=notes)
 
 
-def train(session: TrainingSession, save: str | None) -> Iterator[StepRecord | EpochRecord]:
-    """Run every epoch, then save the checkpoint (weights + hyperparameters + last metrics) if asked."""
+def train(
+    session: TrainingSession, save: str | None, pause: threading.Event | None = None
+) -> Iterator[TrainingUpdate]:
+    """Walk the one training loop to the end, then save the checkpoint (weights + settings + metrics) if asked.
+
+    Stops after an update with an error (nothing is saved), or when ``pause`` is set (nothing is saved:
+    training did not finish).
+    """
     last: EpochRecord | None = None
     try:
-        for event in session.trainer.run():
-            if isinstance(event, EpochRecord):
-                last = event
-            yield event
+        for update in training_updates(session.trainer, pause=pause):
+            last = update.epoch_record or last
+            yield update
+            if not update.done and update.final:
+                return
     finally:
         session.trainer.close()  # the thread count the trainer chose is for its steps only
     if save:

@@ -1,14 +1,14 @@
 """The seed's training loop, done right, as a step API a worker can drive and stop between steps.
 
 ``Trainer.step()`` trains one mini-batch (forward, loss, zero_grad, backward, optimizer step) and,
-at the end of an epoch, evaluates on the validation split. It never touches a UI.
+at the end of an epoch, evaluates on the validation split. It never touches a UI. The one loop that
+walks it is ``tui.core.train_loop.training_updates``.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -18,9 +18,12 @@ from torch import nn
 from tui.core.datasets import TrainingData
 from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.inputs import ExampleInput
-from tui.core.loss_fit import check_loss_on_sample, check_output_width, named_loss
+from tui.core.loss_fit import check_loss_on_sample, check_output_width
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.tracing import trace_model
+from tui.core.train_setup import FLOAT16_ADAM_EPS as FLOAT16_ADAM_EPS  # re-exported: tests and callers read it here
+from tui.core.train_setup import accuracy_counts, loss_function, make_optimizer
+from tui.core.train_setup import resolve_device as resolve_device
 from tui.core.usercode import describe_exception, sandboxed_process_state, user_location
 from tui.core.validate import LOSSES as LOSSES  # re-exported: the screens read them from here
 from tui.core.validate import OPTIMIZERS as OPTIMIZERS
@@ -29,7 +32,6 @@ from tui.core.validate import check_settings
 # Below this many multiply-accumulates per step, torch's second OpenMP thread costs more than it
 # gives: measured 67 vs 933 steps/s for models/simple.py on a busy 2-core machine.
 SMALL_STEP_MACS = 50_000_000
-FLOAT16_ADAM_EPS = 1e-4
 
 
 @dataclass(frozen=True)
@@ -75,70 +77,12 @@ class EpochRecord:
     val_accuracy: float | None
 
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA, then MPS, then CPU; a named device that is missing is refused."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
-    if name not in available:
-        raise NnviewError(
-            ErrorRecord(kind="input", message=f"unknown device {name!r}", hint="use cpu, cuda, mps or auto")
-        )
-    if not available[name]:
-        raise NnviewError(
-            ErrorRecord(kind="input", message=f"--device {name} is not available here", hint="use --device auto or cpu")
-        )
-    return torch.device(name)
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one :meth:`Trainer.step` did: its step record, and the epoch record when it ended an epoch."""
 
-
-def _loss_function(
-    config: TrainConfig, data: TrainingData, namespace: dict[str, Any]
-) -> tuple[Callable[..., Any], str]:
-    """The file's ``loss`` if it has one, else ``--loss``, else inferred from the targets."""
-    given = namespace.get("loss")
-    if config.loss is None and given is not None and callable(given):
-        return given, type(given).__name__ if isinstance(given, nn.Module) else "loss() in the file"
-    name = config.loss or ("cross_entropy" if data.classes is not None else "mse")
-    if name not in LOSSES:
-        raise NnviewError(
-            ErrorRecord(kind="input", message=f"unknown loss {name!r}", hint=f"use one of {', '.join(LOSSES)}")
-        )
-    return named_loss(name), name
-
-
-def _optimizer(config: TrainConfig, params: Any, namespace: dict[str, Any]) -> torch.optim.Optimizer:
-    make = namespace.get("optimizer")
-    if callable(make) and config.optimizer is None and config.lr is None:
-        optimizer: torch.optim.Optimizer = make(params)
-        return optimizer
-    kinds: dict[str, Any] = {
-        "sgd": torch.optim.SGD,
-        "adam": torch.optim.Adam,
-        "adamw": torch.optim.AdamW,
-    }
-    name = config.optimizer or "adam"
-    if name not in kinds:
-        raise NnviewError(
-            ErrorRecord(
-                kind="input",
-                message=f"unknown optimizer {name!r}",
-                hint=f"use one of {', '.join(OPTIMIZERS)}",
-            )
-        )
-    params = list(params)
-    extra: dict[str, float] = {}
-    if name != "sgd" and any(p.dtype == torch.float16 for p in params):
-        # Adam's eps of 1e-8 is 0 in float16: a weight whose gradient is 0 (a dead ReLU unit) gets
-        # 0/0 = NaN at step 2. 1e-4 is the usual eps for float16 weights.
-        extra["eps"] = FLOAT16_ADAM_EPS
-    made: torch.optim.Optimizer = kinds[name](
-        params, lr=0.01 if config.lr is None else config.lr, weight_decay=config.weight_decay, **extra
-    )
-    return made
+    step: StepRecord
+    epoch: EpochRecord | None = None
 
 
 class Trainer:
@@ -163,7 +107,7 @@ class Trainer:
         self.model = model.to(self.device)
         self.data = data
         self.config = config
-        self.loss_fn, self.loss_name = _loss_function(config, data, namespace)
+        self.loss_fn, self.loss_name = loss_function(config, data, namespace)
         self._namespace = namespace
         self.initial_state = copy.deepcopy(model.state_dict())
         with sandboxed_process_state(None, "nnview train", "checking the data against the model", user_files):
@@ -186,7 +130,7 @@ class Trainer:
         if restore:
             self.model.load_state_dict(self.initial_state)
         torch.manual_seed(self.config.seed)
-        self.optimizer = _optimizer(self.config, self.model.parameters(), self._namespace)
+        self.optimizer = make_optimizer(self.config, self.model.parameters(), self._namespace)
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.step_count = 0
         self.epoch = 0
@@ -202,10 +146,10 @@ class Trainer:
         A new batch size starts a fresh pass over the data; the epoch and step counts carry on.
         """
         check_settings(asdict(config), "the training settings")
-        self.loss_fn, self.loss_name = _loss_function(config, self.data, self._namespace)
+        self.loss_fn, self.loss_name = loss_function(config, self.data, self._namespace)
         restart = config.batch_size != self.config.batch_size
         self.config = config
-        self.optimizer = _optimizer(config, self.model.parameters(), self._namespace)
+        self.optimizer = make_optimizer(config, self.model.parameters(), self._namespace)
         if restart:
             self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
             self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
@@ -257,25 +201,15 @@ class Trainer:
         return as_model_input(x.to(self.device), model_float_dtype(self.model))
 
     def _accuracy_counts(self, output: torch.Tensor, target: torch.Tensor) -> tuple[int, int] | None:
-        """(correct, total) for classification-like targets; ``None`` for regression."""
-        if not target.is_floating_point() and output.dim() == target.dim() + 1:
-            if output.shape[-1] == 1:  # one logit per sample on 0/1 labels (--loss bce): argmax is always 0
-                if self.loss_name != "bce" and not isinstance(self.loss_fn, (nn.BCELoss, nn.BCEWithLogitsLoss)):
-                    return None  # a regression on whole numbers (--loss mse) has no accuracy
-                threshold = 0.5 if isinstance(self.loss_fn, nn.BCELoss) else 0.0
-                predicted = (output.squeeze(-1) > threshold).long()
-            else:
-                predicted = output.argmax(dim=-1)
-            return int((predicted == target).sum()), target.numel()
-        if target.is_floating_point() and output.shape == target.shape and bool(((target == 0) | (target == 1)).all()):
-            threshold = 0.5 if isinstance(self.loss_fn, nn.BCELoss) else 0.0  # probabilities vs logits
-            return int(((output > threshold).float() == target).sum()), target.numel()
-        return None
+        return accuracy_counts(output, target, self.loss_fn, self.loss_name)
 
-    def step(self) -> StepRecord | tuple[StepRecord, EpochRecord]:
+    def step(self) -> StepOutcome:
         """Train one mini-batch; at the end of an epoch also evaluate and start the next one.
 
         The user's forward and loss run as guests: what they change in the process is put back.
+
+        Returns:
+            The step's record, with the epoch's record when this step ended an epoch.
 
         Raises:
             NnviewError: when the loss becomes NaN or infinite (naming the first layer that did).
@@ -283,7 +217,7 @@ class Trainer:
         with sandboxed_process_state(None, "nnview train", "a training step", self.user_files):
             return self._step()
 
-    def _step(self) -> StepRecord | tuple[StepRecord, EpochRecord]:
+    def _step(self) -> StepOutcome:
         self.model.train()
         x, y = self._batch()
         self.optimizer.zero_grad()
@@ -318,8 +252,8 @@ class Trainer:
             accuracy = counts[0] / counts[1]
         record = StepRecord(self.step_count, self.epoch + 1, value, accuracy)
         if self.position < len(self.order):
-            return record
-        return record, self._finish_epoch()
+            return StepOutcome(record)
+        return StepOutcome(record, self._finish_epoch())
 
     def _finish_epoch(self) -> EpochRecord:
         train_loss = sum(self._epoch_losses) / len(self.data.x_train)
@@ -343,16 +277,6 @@ class Trainer:
             loss = float(self.loss_fn(output, y))
             counts = self._accuracy_counts(output, y)
         return loss, (counts[0] / counts[1] if counts else None)
-
-    def run(self) -> Iterator[StepRecord | EpochRecord]:
-        """Every step and every epoch end until done (stop iterating to stop training)."""
-        while not self.done:
-            outcome = self.step()
-            if isinstance(outcome, tuple):
-                yield outcome[0]
-                yield outcome[1]
-            else:
-                yield outcome
 
     def _non_finite(self, x: torch.Tensor, loss: float) -> NnviewError:
         """Name the first layer whose output is NaN or infinite on this batch."""

@@ -10,7 +10,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 from torch import nn
@@ -22,7 +21,7 @@ from tui.core.records import NnviewError, TraceResult
 from tui.core.sample_view import sample_view
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
-from tui.screens.training import TrainingControls
+from tui.screens.training import TrainingScreen
 from tui.text import eval_mode_note, human_count, trace_notes
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
@@ -34,7 +33,7 @@ STILL_RUNNING_AFTER = 2.0  # seconds before the header says what the model's cod
 FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)"
 
 
-class ExplorerScreen(TrainingControls, Screen[None]):
+class ExplorerScreen(TrainingScreen):
     """Browse every layer of the model, sample by sample, and train it in place."""
 
     BINDINGS = [
@@ -63,12 +62,11 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
         Binding("enter", "focus_detail", "Detail", show=False, tooltip="Focus the detail panel", id="focus-detail"),
         Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the layer table", id="focus-table"),
-        *TrainingControls.TRAINING_BINDINGS,
+        *TrainingScreen.TRAINING_BINDINGS,
     ]
 
     def __init__(self, options: SessionOptions, watch: bool = True) -> None:
-        super().__init__()
-        self.session = ModelSession(options)
+        super().__init__(ModelSession(options))
         self.watch_file = watch
         self.result: TraceResult | None = None
         self.model: nn.Module | None = None
@@ -77,7 +75,6 @@ class ExplorerScreen(TrainingControls, Screen[None]):
         self.keep: tuple[str, int] | None = None
         self.shown: str | None = None  # "trace" or "error": what the body shows now
         self.stop_watching = threading.Event()
-        self.init_training()
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"nnview  loading {self.session.options.target} …"), id="model-header")
@@ -166,7 +163,7 @@ class ExplorerScreen(TrainingControls, Screen[None]):
             return
         group = event.worker.group
         if group not in WORKER_ACTIVITY:
-            return  # a save that failed: SavingControls makes it a crash with an emergency checkpoint
+            return  # a save that failed: SavingScreen makes it a crash with an emergency checkpoint
         # The app stays up: the model, the trained weights and ctrl+s are all still there.
         event.prevent_default()
         record = error.record if isinstance(error, NnviewError) else internal_record(error, WORKER_ACTIVITY[group])

@@ -1,8 +1,8 @@
 """Saving from the explorer: ctrl+s, save-before-quit/reload, and the emergency checkpoint on a crash or signal.
 
 A save never races training: one asked for while a training worker runs waits until it stops
-(``pending_save``), and writing takes the step lock. A failing save shows its error and leaves the
-steps counted as unsaved; "save and quit" then stays open.
+(``pending_save``), and writing holds the session's model lock. A failing save shows its error and
+leaves the steps counted as unsaved; "save and quit" then stays open.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import tempfile
 import threading
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui.core.checkpoints import save_checkpoint, sidecar
@@ -21,26 +23,39 @@ from tui.core.session import ModelSession
 from tui.core.training import Trainer
 from tui.messages import CheckpointSaved
 from tui.screens.confirm import QuitScreen
+from tui.widgets.training_panel import TrainingPanel
 
 EMERGENCY_LOCK_WAIT = 10.0  # seconds to wait for a step in flight before an emergency save writes anyway
 
 
-class SavingControls:
-    """Mixed into the explorer screen (through TrainingControls): every way training gets written to disk."""
+class SavingScreen(Screen[None]):
+    """A screen whose session may hold a trainer: every way its training gets written to disk."""
 
-    session: ModelSession
-    trainer: Trainer | None
-    training: bool
-    saved_at_step: int
-    pending_save: str | None
-    pending_reload: bool
-    pause_requested: threading.Event
-    step_lock: threading.Lock
+    def __init__(self, session: ModelSession) -> None:
+        super().__init__()
+        self.session = session
+        self.training = False  # a training worker runs (set on the UI thread only)
+        self.pause_requested = threading.Event()  # the training loop stops at the next step boundary
+        self.trained_steps = 0  # the step count of the latest training update (never read off the trainer)
+        self.saved_at_step = 0
+        # A save asked for while a training worker runs waits for it to stop (then "" / "exit" / "reload"),
+        # so a ctrl+s typed in the same burst as t or s is never dropped.
+        self.pending_save: str | None = None
+        self.pending_reload = False  # "reload without saving" asked while a step was still running
+
+    @property
+    def trainer(self) -> Trainer | None:
+        """The session's trainer, once training started (the UI holds it, and never reads its live state)."""
+        return self.session.trainer
 
     @property
     def unsaved_steps(self) -> int:
         """Steps trained since the last save."""
-        return 0 if self.trainer is None else self.trainer.step_count - self.saved_at_step
+        return 0 if self.trainer is None else self.trained_steps - self.saved_at_step
+
+    def action_reload(self) -> None:
+        """Reload the model file (the explorer screen says how)."""
+        raise NotImplementedError
 
     def action_save(self) -> None:
         """Save the weights and hyperparameters; never overwrites an earlier checkpoint."""
@@ -53,7 +68,7 @@ class SavingControls:
             self.pending_save = then
             return
         if self.trainer is None:
-            self.notify("Nothing trained yet: press t or s first", severity="warning")  # type: ignore[attr-defined]
+            self.notify("Nothing trained yet: press t or s first", severity="warning")
             return
         self.save_worker(then)
 
@@ -70,26 +85,24 @@ class SavingControls:
             elif choice == "discard":
                 self._proceed(then)
 
-        if not isinstance(self.app.screen, QuitScreen):  # type: ignore[attr-defined]
-            self.app.push_screen(QuitScreen(steps, then), chosen)  # type: ignore[attr-defined]
+        if not isinstance(self.app.screen, QuitScreen):
+            self.app.push_screen(QuitScreen(steps, then), chosen)
         return True
 
     def _proceed(self, then: str) -> None:
         if then == "exit":
-            self.app.exit()  # type: ignore[attr-defined]
+            self.app.exit()
         elif then == "reload":
             if self.training:  # the step in flight finishes first
                 self.pending_reload = True
             else:
                 self.drop_trainer()
-                self.action_reload()  # type: ignore[attr-defined]
+                self.action_reload()
 
     def drop_trainer(self) -> None:
         """Forget the trainer (a reload replaces the model); nothing is unsaved afterwards."""
-        if self.trainer is not None:
-            self.trainer.close()  # torch's thread count back to what it was before training
-        self.trainer = None
-        self.saved_at_step = 0
+        self.session.drop_trainer()  # torch's thread count back to what it was before training
+        self.trained_steps = self.saved_at_step = 0
 
     # --- workers -----------------------------------------------------------------------------
 
@@ -99,18 +112,19 @@ class SavingControls:
         trainer = self.trainer
         assert trainer is not None
         try:
-            with self.step_lock:  # waits for a step in flight to finish
-                path = self._save(trainer)
+            with self.session.lock:  # waits for a step in flight to finish
+                path, step = self._save(trainer), trainer.step_count
         except NnviewError as exc:
-            self.post_message(CheckpointSaved(None, exc.record, then))  # type: ignore[attr-defined]
+            self.post_message(CheckpointSaved(None, exc.record, then))
             return
         except Exception as exc:  # noqa: BLE001 - a failing save must show, never end the app (the steps stay unsaved)
             record = ErrorRecord(kind="save", message=f"saving failed: {exc}", hint="try ctrl+s again")
-            self.post_message(CheckpointSaved(None, record, then))  # type: ignore[attr-defined]
+            self.post_message(CheckpointSaved(None, record, then))
             return
-        self.post_message(CheckpointSaved(str(path), None, then))  # type: ignore[attr-defined]
+        self.post_message(CheckpointSaved(str(path), None, then, step))
 
     def _save(self, trainer: Trainer) -> Path:
+        """Write ``trainer``'s weights under checkpoints/ (the caller holds the model lock)."""
         stem = Path(self.session.options.target.split(":")[0]).stem
         path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
         counter = 1
@@ -129,7 +143,6 @@ class SavingControls:
         info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
         info |= {"val_loss": val_loss, "val_accuracy": val_accuracy, "hyperparameters": trainer.config.__dict__}
         save_checkpoint(path, trainer.model, info)
-        self.saved_at_step = trainer.step_count
         return path
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -139,19 +152,17 @@ class SavingControls:
             raise error
 
     def on_checkpoint_saved(self, message: CheckpointSaved) -> None:
-        from rich.text import Text
-
-        from tui.widgets.training_panel import TrainingPanel
-
-        panel = self.query_one("#training", TrainingPanel)  # type: ignore[attr-defined]
+        """Count the steps as saved and run what waited on the save, or show why it failed."""
+        panel = self.query_one("#training", TrainingPanel)
         if message.error is not None:
             verb = {"exit": "still open: ", "reload": "not reloaded: "}.get(message.then, "")
             text = f"save failed, {verb}{message.error.message} — {message.error.hint}"
             panel.display = True
             panel.show_status(Text(text, style="bold red"))
-            self.notify(text, severity="error", timeout=15)  # type: ignore[attr-defined]
+            self.notify(text, severity="error", timeout=15)
             return
-        self.notify(f"Saved {message.path}")  # type: ignore[attr-defined]
+        self.saved_at_step = message.step
+        self.notify(f"Saved {message.path}")
         self._proceed(message.then)
 
     def after_training_stopped(self) -> None:
@@ -167,14 +178,18 @@ class SavingControls:
         """Write unsaved training to a rescue checkpoint (checkpoints/, else here, else the temp dir).
 
         Runs on the main thread as nnview goes down (a crash, SIGTERM, SIGHUP); returns the path, or
-        ``None`` and why it failed. Nothing unsaved: ``(None, "")``.
+        ``None`` and why it failed. Nothing unsaved: ``(None, "")``. It reads the step count off the
+        trainer, holding the model lock: what it writes is what the weights are, not the last update.
         """
         trainer = self.trainer
-        if trainer is None or self.unsaved_steps <= 0:
+        if trainer is None or (self.unsaved_steps <= 0 and not self.training):
             return None, ""
         self.pause_requested.set()
-        locked = self.step_lock.acquire(timeout=EMERGENCY_LOCK_WAIT)
+        lock = self.session.lock
+        locked = lock.acquire(timeout=EMERGENCY_LOCK_WAIT)
         try:
+            if trainer.step_count <= self.saved_at_step:
+                return None, ""
             stem = Path(self.session.options.target.split(":")[0]).stem
             info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
             info |= {"hyperparameters": trainer.config.__dict__, "emergency": True}
@@ -185,6 +200,6 @@ class SavingControls:
             return None, exc.record.message
         finally:
             if locked:
-                self.step_lock.release()
+                lock.release()
         self.saved_at_step = trainer.step_count
         return path, ""

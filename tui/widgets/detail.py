@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from tui.core.records import LayerRecord, OutputStats
 from tui.core.sample_view import SampleView
-from tui.text import compact_shape, exact_count
+from tui.text import compact_shape, compact_spec, exact_count
 from tui.widgets.plots import HistogramPlot
 
 BAR_WIDTH = 16
@@ -23,8 +23,8 @@ def layer_facts(rec: LayerRecord) -> Text:
     text = Text()
     text.append(f"{rec.name or rec.type}  ", style="bold")
     text.append(f"{rec.type}" + (f"  call {rec.call + 1}" if rec.call else "") + "\n")
-    inputs = " ".join(f"{compact_shape(s.shape)} {s.dtype}" for s in rec.inputs) or "-"
-    outputs = " ".join(f"{compact_shape(s.shape)} {s.dtype}" for s in rec.outputs) or "-"
+    inputs = " ".join(compact_spec(s) for s in rec.inputs) or "-"
+    outputs = " ".join(compact_spec(s) for s in rec.outputs) or "-"
     text.append(f"{inputs} → {outputs}\n")
     if rec.weight is not None:
         bias = compact_shape(rec.bias) if rec.bias is not None else "none"

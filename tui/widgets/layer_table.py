@@ -10,7 +10,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.core.records import LayerRecord, TraceResult
-from tui.text import compact_shape, human_count, output_text, shapes_text
+from tui.text import joined, layer_cells
 
 COLUMNS = ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "mean", "std", "zero%")
 # A second header line under the statistics: a row with an activation shows its output after it
@@ -25,19 +25,19 @@ def _stat(value: float | None, fmt: str = "{:.3g}") -> str:
 
 def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str | Text, ...]:
     """The cells of one row; a ▸/▾ marker on rows that have children."""
-    local = rec.name.rsplit(".", 1)[-1] if rec.name else rec.type
+    cells = layer_cells(rec)
     marker = ("▸ " if folded else "▾ ") if has_children else ""
     # Tree guides rather than spaces: the table drops a cell's leading whitespace.
-    label = "│ " * rec.depth + marker + (f"{local} #{rec.call + 1}" if rec.call else local)
+    label = "│ " * rec.depth + marker + cells.name
     stats = rec.table_stats  # after the activation when one follows: the zeros ReLU made
     return (
         Text(label, no_wrap=True),
-        rec.type,
-        shapes_text(rec.inputs).replace("\n", " "),
-        compact_shape(rec.weight) if rec.weight is not None else "-",
-        output_text(rec).replace("\n", " "),
-        rec.activation or "-",
-        (human_count(rec.params_total) + ("*" if rec.shared else "")) if rec.params_total else "-",
+        cells.type,
+        joined(cells.inputs, " "),  # one line per row: the report's line breaks become spaces
+        cells.weight,
+        joined(cells.outputs, " "),
+        cells.activation,
+        cells.params,
         _stat(stats.mean if stats else None),
         _stat(stats.std if stats else None),
         _stat(stats.zero_frac * 100 if stats else None, "{:.0f}"),

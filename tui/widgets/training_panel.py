@@ -1,21 +1,27 @@
-"""The training panel: progress, loss and accuracy curves, and layer health warnings."""
+"""The training panel: the status line and the curves of a training update, the boundary, layer health."""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from tui.core.boundary import DecisionBoundary
-from tui.core.health import LayerHealth
-from tui.core.training import EpochRecord, StepRecord
 from tui.widgets.plots import ScatterPlot
 
-REDRAW_EVERY = 0.5  # seconds between plot redraws while training
+if TYPE_CHECKING:
+    from tui.core.boundary import DecisionBoundary
+    from tui.core.health import LayerHealth
+    from tui.core.train_loop import TrainingUpdate
+    from tui.core.training import EpochRecord
+
+REDRAW_EVERY = 0.5  # seconds between curve redraws while training
+STATUS_EVERY = 0.25  # seconds between status-line redraws while training (the last update always shows)
 MAX_STEP_POINTS = 300  # the step-loss series is thinned to this many points for drawing
 
 
@@ -57,6 +63,23 @@ def health_text(health: list[LayerHealth]) -> Text:
     return text
 
 
+def status_text(update: TrainingUpdate, running: bool, last_epoch: EpochRecord | None) -> Text:
+    """``training  epoch 3/20  step 61  950 steps/s  lr 0.01  loss 0.4120  val loss 0.3981  val acc 0.912``."""
+    text = Text()
+    label = "training " if running else ("finished " if update.done else "paused ")
+    text.append(label, style="bold green" if running else "bold")
+    text.append(f"  epoch {update.epoch}/{update.epochs}  step {update.step}")
+    if update.steps:  # a run that took no step (the trainer was done) has no rate to show
+        text.append(f"  {update.steps_per_second:.0f} steps/s")
+    text.append(f"  lr {update.lr:g}")
+    if update.steps:
+        text.append(f"  loss {update.steps[-1].loss:.4f}")
+    if last_epoch is not None:
+        acc = f"  val acc {last_epoch.val_accuracy:.3f}" if last_epoch.val_accuracy is not None else ""
+        text.append(f"  val loss {last_epoch.val_loss:.4f}{acc}")
+    return text
+
+
 class TrainingPanel(Vertical):
     """Shown while the model trains: where it is, how fast, and how the curves go."""
 
@@ -69,45 +92,63 @@ class TrainingPanel(Vertical):
 
     def on_mount(self) -> None:
         self.query_one("#boundary-plot", ScatterPlot).display = False
-        self.last_redraw = 0.0
+        self.last_redraw = self.last_status = 0.0
         self.step_losses: list[tuple[float, float]] = []
         self.epochs: list[EpochRecord] = []
+        self.status: Text | None = None  # the newest status line, drawn at most every STATUS_EVERY seconds
+        self.status_timer: Timer | None = None
 
     def reset(self) -> None:
         """Forget the curves (after the weights were reset)."""
         self.step_losses, self.epochs = [], []
         self._redraw()
 
-    def add(self, steps: list[StepRecord], epoch: EpochRecord | None, steps_per_epoch: int, final: bool) -> None:
-        """Add new points; redraw the curves at most REDRAW_EVERY seconds apart (and on the last batch).
+    def show_update(self, update: TrainingUpdate, running: bool) -> None:
+        """Store the update's points and status; draw them at a capped rate (at once for a final update).
 
-        Plotext renders in Python on the UI thread: redrawing on every message would hold the GIL
-        the training thread needs, and training would crawl.
+        Plotext renders in Python on the UI thread: redrawing on every update would hold the GIL the
+        training thread needs, and training would crawl.
         """
-        self.step_losses.extend((s.step / steps_per_epoch, s.loss) for s in steps)
-        if epoch is not None:
-            self.epochs.append(epoch)
+        self.step_losses.extend((s.step / update.steps_per_epoch, s.loss) for s in update.steps)
+        if update.epoch_record is not None:
+            self.epochs.append(update.epoch_record)
         now = time.monotonic()
-        if final or now - self.last_redraw >= REDRAW_EVERY:
+        if update.final or now - self.last_redraw >= REDRAW_EVERY:
             self.last_redraw = now
             self._redraw()
+        self.status = status_text(update, running, self.epochs[-1] if self.epochs else None)
+        if update.final or now - self.last_status >= STATUS_EVERY:
+            self._draw_status()
+        elif self.status_timer is None:
+            self.status_timer = self.set_timer(STATUS_EVERY - (now - self.last_status), self._draw_status)
+
+    def _draw_status(self) -> None:
+        """Draw the newest stored status line."""
+        if self.status is not None:
+            status = self.status
+            self.show_status(status)
+            self.last_status = time.monotonic()
 
     def _redraw(self) -> None:
         stride = max(1, len(self.step_losses) // MAX_STEP_POINTS)
-        loss = {
+        loss: dict[str, list[tuple[float, float]]] = {
             "step": self.step_losses[::stride],
             "train": [(e.epoch, e.train_loss) for e in self.epochs],
             "val": [(e.epoch, e.val_loss) for e in self.epochs],
         }
         self.query_one("#loss-plot", CurvePlot).show_series("loss by epoch", loss)
-        accuracy = {
+        accuracy: dict[str, list[tuple[float, float]]] = {
             "train": [(e.epoch, e.train_accuracy) for e in self.epochs if e.train_accuracy is not None],
             "val": [(e.epoch, e.val_accuracy) for e in self.epochs if e.val_accuracy is not None],
         }
         self.query_one("#accuracy-plot", CurvePlot).show_series("accuracy", accuracy, (0.0, 1.0))
 
     def show_status(self, text: Text) -> None:
-        """The progress line: state, epoch, step, rate, lr, last losses."""
+        """The status line now (a stored training status that was waiting to be drawn is dropped)."""
+        if self.status_timer is not None:
+            self.status_timer.stop()
+            self.status_timer = None
+        self.status = None
         self.query_one("#training-status", Static).update(text)
 
     def show_boundary(self, boundary: DecisionBoundary, epoch: int) -> None:

@@ -1,0 +1,143 @@
+"""The one training loop: updates batched by time, epoch ends and the end always reported, errors as data,
+pause at a step boundary, and the session's lock keeping every trace off a running step."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import MODELS
+from tui.core import session as session_module
+from tui.core.live_training import LiveView, live_training
+from tui.core.session import ModelSession, SessionOptions
+from tui.core.train_loop import TrainingUpdate, training_updates
+from tui.core.train_run import TrainOptions, open_training
+from tui.core.training import StepOutcome, TrainConfig, Trainer
+
+SIMPLE = str(MODELS / "simple.py")  # 800 training samples: 25 batches of 32 per epoch
+
+
+def simple_trainer(epochs: int = 2) -> Trainer:
+    options = TrainOptions(SIMPLE, config=TrainConfig(epochs=epochs, seed=0), explicit=("epochs", "seed"))
+    return open_training(options).trainer
+
+
+def ticks(seconds_per_call: float) -> Callable[[], float]:
+    """A clock that moves on by ``seconds_per_call`` each time it is read (the loop reads it once per step)."""
+    calls = itertools.count()
+    return lambda: next(calls) * seconds_per_call
+
+
+def test_a_frozen_clock_gives_the_first_step_then_one_update_per_epoch() -> None:
+    updates = list(training_updates(simple_trainer(), clock=lambda: 0.0))
+    assert [len(u.steps) for u in updates] == [1, 24, 25]
+    assert [(u.epoch, u.step, u.done, u.final) for u in updates] == [
+        (1, 1, False, False),
+        (2, 25, False, False),
+        (2, 50, True, True),
+    ]
+    assert [u.epoch_record.epoch if u.epoch_record else None for u in updates] == [None, 1, 2]
+    assert [s.step for u in updates for s in u.steps] == list(range(1, 51))
+    assert all((u.epochs, u.steps_per_epoch, u.lr, u.error) == (2, 25, 0.01, None) for u in updates)
+    assert updates[-1].reason == "done"
+
+
+def test_updates_are_batched_by_time_and_an_epoch_end_always_gets_one() -> None:
+    # 1/16 s per step and an update every 4/16 s: exact in binary, so no rounding decides a batch.
+    updates = list(training_updates(simple_trainer(), every=0.25, clock=ticks(1 / 16)))
+    assert [len(u.steps) for u in updates] == [1, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 1]
+    assert [u.step for u in updates] == [1, 5, 9, 13, 17, 21, 25, 29, 33, 37, 41, 45, 49, 50]
+    assert [u.step for u in updates if u.epoch_record is not None] == [25, 50]
+    assert {u.steps_per_second for u in updates} == {16.0}
+
+
+def test_a_failing_step_ends_the_loop_with_the_error_as_data() -> None:
+    trainer = simple_trainer()
+    trainer.data.x_train[trainer.order[64:96]] = float("nan")  # the third batch
+    updates = list(training_updates(trainer, clock=lambda: 0.0))
+    assert [[s.step for s in u.steps] for u in updates] == [[1], [2]]
+    last = updates[-1]
+    assert last.error is not None and last.final and last.reason == "error"
+    assert "the loss became nan at step 3" in last.error.message and last.error.layer == "fc1"
+    assert (last.step, trainer.step_count) == (2, 2)  # the failed step is not counted
+
+
+def test_pause_is_honoured_at_the_next_step_boundary() -> None:
+    trainer = simple_trainer()
+    pause = threading.Event()
+    step = trainer.step
+
+    def step_then_pause_at_3() -> StepOutcome:
+        outcome = step()
+        if outcome.step.step == 3:
+            pause.set()  # as if t came in while step 3 ran
+        return outcome
+
+    trainer.step = step_then_pause_at_3  # type: ignore[method-assign]
+    updates = list(training_updates(trainer, pause=pause, clock=lambda: 0.0))
+    assert [[s.step for s in u.steps] for u in updates] == [[1], [2, 3]]
+    assert (updates[-1].final, updates[-1].reason, trainer.step_count) == (True, "paused", 3)
+    # Set before the loop starts, the pause still lets one step run (a pressed s or t always trains).
+    again = list(training_updates(trainer, pause=pause, clock=lambda: 0.0))
+    assert [(u.step, u.final, u.reason) for u in again] == [(4, True, "paused")]
+    assert [u.step for u in training_updates(trainer, max_steps=1)] == [5]
+
+
+def test_a_done_trainer_gives_one_final_update_and_no_step() -> None:
+    trainer = simple_trainer(epochs=1)
+    list(training_updates(trainer))
+    assert [(u.step, u.steps, u.done, u.final) for u in training_updates(trainer)] == [(25, (), True, True)]
+
+
+def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    session = ModelSession(SessionOptions(SIMPLE))
+    session.open()
+    trainer = session.ensure_trainer()
+    trainer.reconfigure(replace(trainer.config, epochs=2))
+    running = {"step": 0, "trace": 0}
+    overlaps: list[str] = []
+    held: list[bool] = []
+    step, trace = trainer.step, session_module.trace_model
+
+    def slow_step() -> StepOutcome:
+        held.append(session.lock._is_owned())  # type: ignore[attr-defined]
+        running["step"] += 1
+        if running["trace"]:
+            overlaps.append("a step started during a trace")
+        time.sleep(0.002)  # wide enough that an unlocked trace would land inside it
+        outcome = step()
+        running["step"] -= 1
+        return outcome
+
+    def slow_trace(*args: object, **kwargs: object) -> object:
+        running["trace"] += 1
+        if running["step"]:
+            overlaps.append("a trace started during a step")
+        time.sleep(0.002)
+        result = trace(*args, **kwargs)
+        running["trace"] -= 1
+        return result
+
+    trainer.step = slow_step  # type: ignore[method-assign]
+    monkeypatch.setattr(session_module, "trace_model", slow_trace)
+    items: list[TrainingUpdate | LiveView] = []
+    worker = threading.Thread(target=lambda: items.extend(live_training(session, trainer, retrace_every=0.0)))
+    worker.start()
+    traced = 0
+    while worker.is_alive():  # the explorer's `b` and `r`, pressed over and over while it trains
+        if traced % 2:
+            session.new_batch()
+        else:
+            session.retrace()
+        traced += 1
+    worker.join()
+    assert trainer.step_count == 50 and traced >= 5
+    assert overlaps == [] and held == [True] * 50
+    views = [item for item in items if isinstance(item, LiveView)]
+    assert len(views) == len([u for u in items if isinstance(u, TrainingUpdate)])  # re-traced after every update
+    assert all(v.result is not None and v.health for v in views)
