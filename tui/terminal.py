@@ -38,7 +38,7 @@ def draw_through_own_fd(app: App[Any]) -> None:
 
     base: Any = app.driver_class
 
-    class OwnFdDriver(base):  # type: ignore[misc, valid-type]
+    class OwnFdDriver(base):  # type: ignore[misc]
         """Textual's Linux driver, writing to its own duplicate of the terminal fd."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

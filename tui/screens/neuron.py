@@ -47,8 +47,8 @@ class NeuronScreen(Screen[None]):
         self.result, self.model, self.index = result, model, index
         record = result.layers[index]
         self.outputs = record.outputs[0].shape[-1]
-        self.batch = record.outputs[0].shape[0]
-        self.neuron, self.sample = 0, min(sample, self.batch - 1)
+        self.batch_size = record.outputs[0].shape[0]
+        self.neuron, self.sample = 0, min(sample, self.batch_size - 1)
 
     def compose(self) -> ComposeResult:
         yield Static(id="neuron-summary")
@@ -77,5 +77,5 @@ class NeuronScreen(Screen[None]):
 
     def action_sample(self, delta: int) -> None:
         """Pick the next or previous sample of the batch."""
-        self.sample = max(0, min(self.batch - 1, self.sample + delta))
+        self.sample = max(0, min(self.batch_size - 1, self.sample + delta))
         self._show()
