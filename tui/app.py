@@ -10,7 +10,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from tui.core.session import SessionOptions
+from tui.core.options import SessionOptions  # torch-free: the first frame must not wait for torch
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.help import HelpScreen
 from tui.terminal import draw_through_own_fd

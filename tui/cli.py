@@ -225,7 +225,7 @@ def run_explorer(argv: Sequence[str]) -> int:
     except NnviewError as exc:
         return report_error(exc.record, False)
     from tui.app import run_app
-    from tui.core.session import SessionOptions
+    from tui.core.options import SessionOptions  # no torch: the trace worker imports it after the first frame
 
     options = SessionOptions(
         target,

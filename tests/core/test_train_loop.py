@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 
 from tests.conftest import MODELS
-from tui.core import session as session_module
+from tui.core import tracing as tracing_module  # the session imports trace_model from here at call time
 from tui.core.live_training import LiveView, live_training
 from tui.core.session import ModelSession, SessionOptions
 from tui.core.train_loop import TrainingUpdate, training_updates
@@ -102,7 +102,7 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
     running = {"step": 0, "trace": 0}
     overlaps: list[str] = []
     held: list[bool] = []
-    step, trace = trainer.step, session_module.trace_model
+    step, trace = trainer.step, tracing_module.trace_model
 
     def slow_step() -> StepOutcome:
         held.append(session.lock._is_owned())  # type: ignore[attr-defined]
@@ -124,7 +124,7 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
         return result
 
     trainer.step = slow_step  # type: ignore[method-assign]
-    monkeypatch.setattr(session_module, "trace_model", slow_trace)
+    monkeypatch.setattr(tracing_module, "trace_model", slow_trace)
     items: list[TrainingUpdate | LiveView] = []
     worker = threading.Thread(target=lambda: items.extend(live_training(session, trainer, retrace_every=0.0)))
     worker.start()

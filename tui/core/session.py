@@ -12,33 +12,20 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.guest_threads import call_bounded
-from tui.core.input_checks import kept_lengths
-from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor, parse_input_spec, resolve_inputs
-from tui.core.loading import LoadedModel, load_model
+from tui.core.options import DEFAULT_BUDGET_BYTES, SessionOptions
 from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
-from tui.core.tracing import DEFAULT_BUDGET_BYTES, trace_model
-from tui.core.usercode import run_user_code, sandboxed_process_state
 
+# Torch and everything that imports it load inside the methods: the explorer builds its session before
+# its first frame, and that frame must not wait for `import torch` (the worker that traces pays for it).
 if TYPE_CHECKING:
+    import torch
+
+    from tui.core.inputs import ExampleInput
+    from tui.core.loading import LoadedModel
     from tui.core.training import Trainer
 
-
-@dataclass(frozen=True)
-class SessionOptions:
-    """What the user asked for on the command line."""
-
-    target: str
-    inputs: tuple[str, ...] = ()
-    batch: int = 4
-    meta: bool = False
-    budget_bytes: int = DEFAULT_BUDGET_BYTES
-    stats: bool = True
-    data: str | None = None
-    target_column: str | None = None
+__all__ = ["ModelSession", "SessionOptions", "partial_trace", "summarize"]
 
 
 @dataclass
@@ -74,6 +61,9 @@ class ModelSession:
         Raises:
             NnviewError: any user mistake, with the load output attached.
         """
+        from tui.core.inputs import parse_input_spec, resolve_inputs
+        from tui.core.loading import load_model
+
         specs = [parse_input_spec(text) for text in self.options.inputs]
         imported: list[str] = []
         try:
@@ -125,6 +115,12 @@ class ModelSession:
 
     def new_batch(self) -> TraceResult:
         """Trace another batch: drawn from the file's ``dataset()`` if it has one, else new random values."""
+        import torch
+
+        from tui.core.dtypes import as_model_input, model_float_dtype
+        from tui.core.input_checks import kept_lengths
+        from tui.core.inputs import ExampleInput
+
         if self.loaded is None or self.example is None:
             return self.open()
         with self.lock:  # drawing the batch reads the model (its dtype, its packed lengths) too
@@ -153,6 +149,10 @@ class ModelSession:
 
     def _training_inputs(self) -> torch.Tensor | None:
         """The training inputs of the file's ``dataset()``, if it has one that returns tensors."""
+        import torch
+
+        from tui.core.usercode import run_user_code
+
         assert self.loaded is not None
         make = self.loaded.namespace.get("dataset")
         if not callable(make) or self.options.meta:
@@ -167,6 +167,9 @@ class ModelSession:
 
     def _run(self, make_example: Any) -> TraceResult:
         """Trace, holding the lock, with the user's prints captured and any chdir undone; errors carry the prints."""
+        from tui.core.tracing import trace_model
+        from tui.core.usercode import sandboxed_process_state
+
         assert self.loaded is not None
         loaded = self.loaded
         with self.lock, sandboxed_process_state(None, loaded.source, "forward", loaded.user_files) as printed:
@@ -190,6 +193,10 @@ class ModelSession:
 
 def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -> ExampleInput:
     """New random tensors with the shapes and dtypes of ``example`` (integer ids stay in their range)."""
+    import torch
+
+    from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor
+
 
     def fresh(value: Any) -> Any:
         if not isinstance(value, torch.Tensor):

@@ -25,6 +25,7 @@ from tui.core.diagnosis import diagnose
 from tui.core.hints import refine
 from tui.core.inputs import ExampleInput, dtype_name
 from tui.core.modes import mode_dependent_layers
+from tui.core.options import DEFAULT_BUDGET_BYTES
 from tui.core.opwatch import OpWatcher
 from tui.core.outputs import distributions_unchecked, output_type, tensors_inside
 from tui.core.own_errors import internal_error, internal_record
@@ -32,8 +33,6 @@ from tui.core.param_counts import ParameterCounts, packed_weight_note, param_num
 from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
 from tui.core.scripted import list_scripted_submodules, remap_keys, scripted_note, type_name
 from tui.core.stats import totals_for
-
-DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 
 
 def tensor_specs(value: Any, look_inside: bool = False) -> list[torch.Tensor]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -12,13 +13,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
-from torch import nn
 
-from tui.core.explain import is_foldable
 from tui.core.guest_threads import Abandoned, call_bounded, current_activity
-from tui.core.own_errors import internal_record
 from tui.core.records import NnviewError, TraceResult
-from tui.core.sample_view import sample_view
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
 from tui.screens.training import TrainingScreen
@@ -27,6 +24,11 @@ from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
 from tui.widgets.training_panel import TrainingPanel
+
+# torch loads in the trace worker, never before the first frame ("loading …"): whatever imports it is
+# imported where it is used, after a trace (or in a worker).
+if TYPE_CHECKING:
+    from torch import nn
 
 WORKER_ACTIVITY = {"trace": "loading and tracing the model", "train": "training", "watch": "watching the model file"}
 STILL_RUNNING_AFTER = 2.0  # seconds before the header says what the model's code is still doing
@@ -141,7 +143,7 @@ class ExplorerScreen(TrainingScreen):
             select = table.selected  # the cursor may be ahead of `keep` (a key still in flight)
         self.query_one("#body", ContentSwitcher).current = "explorer"
         self.shown = "trace"
-        table.show_result(message.result, select=select)
+        table.show_result(message.result, select=select, live=message.reason == "training")
         self._show_header(message.result)
         self._show_detail()
         if message.reason != "training":  # live updates must not pull the focus away
@@ -166,6 +168,8 @@ class ExplorerScreen(TrainingScreen):
             return  # a save that failed: SavingScreen makes it a crash with an emergency checkpoint
         # The app stays up: the model, the trained weights and ctrl+s are all still there.
         event.prevent_default()
+        from tui.core.own_errors import internal_record
+
         record = error.record if isinstance(error, NnviewError) else internal_record(error, WORKER_ACTIVITY[group])
         if group == "trace":  # else the header says "loading …" forever
             self.post_message(TraceFailed(record, "crash"))
@@ -238,6 +242,8 @@ class ExplorerScreen(TrainingScreen):
     def _show_detail(self) -> None:
         if self.result is None or self.selected >= len(self.result.layers):
             return
+        from tui.core.sample_view import sample_view
+
         view = sample_view(self.result, self.selected, self.sample)
         self.sample = view.sample
         self.query_one("#detail", DetailPanel).show(self.result.layers[self.selected], view)
@@ -300,6 +306,7 @@ class ExplorerScreen(TrainingScreen):
 
     def action_fold(self) -> None:
         """Open the fold view for the selected 2 -> 2 layer."""
+        from tui.core.explain import is_foldable
         from tui.screens.fold import FoldScreen
 
         if self.result is None or self.model is None:

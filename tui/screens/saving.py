@@ -10,20 +10,22 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.core.checkpoints import save_checkpoint, sidecar
 from tui.core.records import ErrorRecord, NnviewError
-from tui.core.save_target import save_rescue
-from tui.core.session import ModelSession
-from tui.core.training import Trainer
 from tui.messages import CheckpointSaved
 from tui.screens.confirm import QuitScreen
 from tui.widgets.training_panel import TrainingPanel
+
+# Checkpoints and training import torch: they load when a save runs, never before the explorer's first frame.
+if TYPE_CHECKING:
+    from tui.core.session import ModelSession
+    from tui.core.training import Trainer
 
 EMERGENCY_LOCK_WAIT = 10.0  # seconds to wait for a step in flight before an emergency save writes anyway
 
@@ -125,6 +127,8 @@ class SavingScreen(Screen[None]):
 
     def _save(self, trainer: Trainer) -> Path:
         """Write ``trainer``'s weights under checkpoints/ (the caller holds the model lock)."""
+        from tui.core.checkpoints import save_checkpoint, sidecar
+
         stem = Path(self.session.options.target.split(":")[0]).stem
         path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
         counter = 1
@@ -184,6 +188,8 @@ class SavingScreen(Screen[None]):
         trainer = self.trainer
         if trainer is None or (self.unsaved_steps <= 0 and not self.training):
             return None, ""
+        from tui.core.save_target import save_rescue  # a trainer exists: torch is loaded already
+
         self.pause_requested.set()
         lock = self.session.lock
         locked = lock.acquire(timeout=EMERGENCY_LOCK_WAIT)

@@ -6,22 +6,25 @@ the handlers render the frozen snapshot they are given and never read the live t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
-from tui.core.health import weights_snapshot
-from tui.core.live_training import LiveView, live_training, sample_live_view
 from tui.core.records import NnviewError
-from tui.core.session import ModelSession
-from tui.core.train_loop import TrainingUpdate
-from tui.core.training import TrainConfig
 from tui.messages import TraceReady, TrainingLiveView, TrainingProgress, TrainingStopped
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.hyperparameters import HyperparameterScreen
 from tui.screens.saving import SavingScreen
 from tui.widgets.training_panel import TrainingPanel
+
+# The training core imports torch: it loads in the workers, never before the explorer's first frame.
+if TYPE_CHECKING:
+    from tui.core.live_training import LiveView
+    from tui.core.session import ModelSession
+    from tui.core.train_loop import TrainingUpdate
+    from tui.core.training import TrainConfig
 
 
 class TrainingScreen(SavingScreen):
@@ -103,6 +106,8 @@ class TrainingScreen(SavingScreen):
                 lr = config.lr if config.lr is not None else 0.01
                 self.notify(f"{config.optimizer} lr {lr:g}, batch {config.batch_size}, {config.epochs} epochs")
 
+        from tui.screens.hyperparameters import HyperparameterScreen
+
         # The settings and the loss only change here, on this thread: reading them is not reading a moving trainer.
         self.app.push_screen(HyperparameterScreen(trainer.config, trainer.loss_name), applied)
 
@@ -111,6 +116,9 @@ class TrainingScreen(SavingScreen):
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def train_worker(self, single: bool) -> None:
         """Walk the core's training loop; post every update and live view; then say why it stopped."""
+        from tui.core.live_training import live_training
+        from tui.core.train_loop import TrainingUpdate
+
         worker = get_current_worker()
         try:
             trainer = self.session.ensure_trainer()
@@ -129,6 +137,9 @@ class TrainingScreen(SavingScreen):
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def reset_worker(self) -> None:
         """Reset the weights and optimizer, then show the reset model."""
+        from tui.core.health import weights_snapshot
+        from tui.core.live_training import sample_live_view
+
         trainer = self.trainer
         assert trainer is not None
         with self.session.lock:
@@ -144,6 +155,8 @@ class TrainingScreen(SavingScreen):
 
     def _post(self, item: TrainingUpdate | LiveView) -> None:
         """One message per item: an update, a re-trace for the table, health and boundary for the panel."""
+        from tui.core.train_loop import TrainingUpdate
+
         if isinstance(item, TrainingUpdate):
             self.post_message(TrainingProgress(item))
             return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,9 +11,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.core.records import LayerRecord, OutputStats
-from tui.core.sample_view import SampleView
 from tui.text import compact_shape, compact_spec, exact_count
 from tui.widgets.plots import HistogramPlot
+
+if TYPE_CHECKING:  # sample_view imports torch; this panel only reads the views the explorer hands it
+    from tui.core.sample_view import SampleView
 
 BAR_WIDTH = 16
 MAX_BARS = 64

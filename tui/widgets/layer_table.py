@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from tui.core.records import LayerRecord, TraceResult
 from tui.text import joined, layer_cells
@@ -17,10 +18,16 @@ COLUMNS = ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "mean"
 # (post-activation), so the zeros ReLU made (dead units) show in zero%. Each word fits under its
 # title, so the line never widens the table ("after" would, under a 4-character mean column).
 UNDER = ("", "", "", "", "", "", "", "post", "act", "")
+STATS = COLUMNS[-3:]  # the cells a live re-trace changes; everything before them is the row's structure
 
 
 def _stat(value: float | None, fmt: str = "{:.3g}") -> str:
     return "-" if value is None else fmt.format(value)
+
+
+def _structure(rec: LayerRecord) -> tuple[object, ...]:
+    """What a row shows besides its statistics: equal for every layer means the rows stay the same."""
+    return (rec.name, rec.call, rec.type, rec.depth, rec.parent_index, layer_cells(rec))
 
 
 def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str | Text, ...]:
@@ -29,7 +36,6 @@ def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str |
     marker = ("▸ " if folded else "▾ ") if has_children else ""
     # Tree guides rather than spaces: the table drops a cell's leading whitespace.
     label = "│ " * rec.depth + marker + cells.name
-    stats = rec.table_stats  # after the activation when one follows: the zeros ReLU made
     return (
         Text(label, no_wrap=True),
         cells.type,
@@ -38,6 +44,14 @@ def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str |
         joined(cells.outputs, " "),
         cells.activation,
         cells.params,
+        *stat_cells(rec),
+    )
+
+
+def stat_cells(rec: LayerRecord) -> tuple[str, str, str]:
+    """The mean, std and zero% cells of one row."""
+    stats = rec.table_stats  # after the activation when one follows: the zeros ReLU made
+    return (
         _stat(stats.mean if stats else None),
         _stat(stats.std if stats else None),
         _stat(stats.zero_frac * 100 if stats else None, "{:.0f}"),
@@ -73,8 +87,17 @@ class LayerTable(DataTable[str | Text]):
         self.marked: int | None = None
         self.visible_rows: list[int] = []
 
-    def show_result(self, result: TraceResult, select: int = 0, marked: int | None = None) -> None:
-        """Fill the table from ``result``, keep folds that still make sense, put the cursor on ``select``."""
+    def show_result(
+        self, result: TraceResult, select: int = 0, marked: int | None = None, *, live: bool = False
+    ) -> None:
+        """Fill the table from ``result``, keep folds that still make sense, put the cursor on ``select``.
+
+        ``live`` (a re-trace while training): when the rows are the same layers, only the statistic cells
+        that changed are rewritten in place, so the cursor, the scroll and the folds stay where they are.
+        """
+        if live and self._same_rows(result):
+            self._update_stats(result)
+            return
         self.result, self.marked = result, marked
         self.folded = {i for i in self.folded if i < len(result.layers)}
         self._rebuild(select)
@@ -91,7 +114,7 @@ class LayerTable(DataTable[str | Text]):
         widths = [1 + max([titles[c]] + [len(str(row[c])) for row in rows]) for c in range(len(COLUMNS))]
         self.clear(columns=True)
         for title, under, width in zip(COLUMNS, UNDER, widths, strict=True):
-            self.add_column(f"{title}\n{under}", width=width)
+            self.add_column(f"{title}\n{under}", width=width, key=title)
         for index, cells in zip(self.visible_rows, rows, strict=True):
             if index == self.marked:
                 cells = tuple(Text(str(c), style="bold reverse red") for c in cells)
@@ -99,6 +122,24 @@ class LayerTable(DataTable[str | Text]):
         if self.visible_rows:
             target = select if select in self.visible_rows else self._visible_ancestor(select, parents)
             self.move_cursor(row=self.visible_rows.index(target))
+
+    def _same_rows(self, result: TraceResult) -> bool:
+        old = self.result
+        if old is None or len(old.layers) != len(result.layers):
+            return False
+        return all(_structure(a) == _structure(b) for a, b in zip(old.layers, result.layers, strict=True))
+
+    def _update_stats(self, result: TraceResult) -> None:
+        self.result = result
+        for index in self.visible_rows:
+            for title, value in zip(STATS, stat_cells(result.layers[index]), strict=True):
+                if str(self.get_cell(str(index), title)) == value:
+                    continue  # unchanged text: leave the cell (and its cached render) alone
+                column = self.columns[ColumnKey(title)]
+                wider = len(value) + 1 > column.width  # fixed widths: a longer number would be cut
+                column.width = max(column.width, len(value) + 1)
+                cell = Text(value, style="bold reverse red") if index == self.marked else value
+                self.update_cell(str(index), title, cell, update_width=wider)
 
     def _hidden(self, index: int, parents: dict[int, int | None]) -> bool:
         parent = parents[index]

@@ -1,0 +1,21 @@
+"""What the user asked for on the command line: importing this module loads no torch (the first frame comes first)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024  # bytes of layer outputs kept for display
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user asked for on the command line."""
+
+    target: str
+    inputs: tuple[str, ...] = ()
+    batch: int = 4
+    meta: bool = False
+    budget_bytes: int = DEFAULT_BUDGET_BYTES
+    stats: bool = True
+    data: str | None = None
+    target_column: str | None = None
