@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from textual.pilot import Pilot
@@ -10,6 +10,15 @@ from textual.pilot import Pilot
 from tui.app import NnviewApp
 from tui.core.session import SessionOptions
 from tui.screens.explorer import ExplorerScreen
+
+
+async def until(pilot: Pilot[None], check: Callable[[], object], tries: int = 300) -> None:
+    """Wait (up to ``tries`` x 50 ms) until ``check()`` is true; fail the test if it never is."""
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if check():
+            return
+    raise AssertionError("condition never became true")
 
 
 async def wait_for_trace(pilot: Pilot[None], *, tries: int = 200) -> ExplorerScreen:

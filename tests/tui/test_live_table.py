@@ -11,19 +11,13 @@ import pytest
 from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import MODELS
-from tests.tui.conftest import explorer
+from tests.tui.conftest import explorer, until
 from tui.widgets.layer_table import STATS, LayerTable, stat_cells
 
 pytestmark = pytest.mark.asyncio
 SIMPLE = str(MODELS / "simple.py")
 
 
-async def until(pilot: Any, check: Any, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if check():
-            return
-    raise AssertionError("condition never became true")
 
 
 def spy(table: LayerTable, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:

@@ -6,14 +6,12 @@ key and sees the app answer it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.conftest import MODELS, ROOT
-from tests.tui.conftest import explorer
+from tests.tui.conftest import explorer, until
 from tui.core.session import ModelSession
 from tui.core.training import Trainer
 from tui.screens.explorer import ExplorerScreen
@@ -26,12 +24,6 @@ XOR = str(MODELS / "xor.py")
 CORPUS = ROOT / "tests" / "corpus" / "mistakes"
 
 
-async def until(pilot: Pilot[None], check: Callable[[], bool], tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if check():
-            return
-    raise AssertionError("condition never became true")
 
 
 def text(screen: ExplorerScreen, selector: str) -> str:

@@ -10,7 +10,7 @@ import torch
 
 from tests.conftest import MODELS
 from tests.trust import file_hashes
-from tests.tui.conftest import explorer
+from tests.tui.conftest import explorer, until
 from tui.core.checkpoints import read_checkpoint
 from tui.core.loading import load_model
 from tui.screens.confirm import QuitScreen
@@ -19,12 +19,6 @@ pytestmark = pytest.mark.asyncio
 SIMPLE = str(MODELS / "simple.py")
 
 
-async def until(pilot: object, check: object, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-        if check():  # type: ignore[operator]
-            return
-    raise AssertionError("condition never became true")
 
 
 async def step(pilot: object, screen: object, times: int) -> None:

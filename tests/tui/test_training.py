@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tests.tui.conftest import explorer
+from tests.tui.conftest import explorer, until
 from tui.core.checkpoints import load_checkpoint
 from tui.core.loading import load_model
 from tui.screens.confirm import ConfirmScreen, QuitScreen
@@ -18,12 +18,6 @@ pytestmark = pytest.mark.asyncio
 SIMPLE = str(MODELS / "simple.py")
 
 
-async def until(pilot: object, check: object, tries: int = 300) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-        if check():  # type: ignore[operator]
-            return
-    raise AssertionError("condition never became true")
 
 
 async def test_t_starts_training_the_curve_gets_points_and_t_pauses() -> None:
