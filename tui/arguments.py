@@ -42,7 +42,7 @@ def parse(parser: Parser, argv: Sequence[str]) -> argparse.Namespace:
     Raises:
         NnviewError: kind ``input`` for the first value that is wrong, with the fix.
     """
-    args = parser.parse_args(list(argv))
+    args = parser.parse_args(_attach_dashed_values(parser, argv))
     for dest, (rule, flag) in parser.settings.items():
         value = getattr(args, dest)
         if isinstance(value, str):
@@ -53,6 +53,19 @@ def parse(parser: Parser, argv: Sequence[str]) -> argparse.Namespace:
     if hasattr(args, "data"):
         check_data_argument(args.data, args.target_column)
     return args
+
+
+def _attach_dashed_values(parser: Parser, argv: Sequence[str]) -> list[str]:
+    """``--lr -inf`` -> ``--lr=-inf``: argparse would take ``-inf`` (or ``-1e-3``) for an option and say only
+    "expected one argument"; attached, the value reaches the rule that says what is wrong with it."""
+    flags = {flag for _, flag in parser.settings.values()}
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in flags and token.startswith("-") and token not in parser._option_string_actions:
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
 
 
 def report_error(error: ErrorRecord, as_json: bool) -> int:

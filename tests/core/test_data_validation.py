@@ -368,3 +368,32 @@ def test_a_single_logit_classifier_counts_accuracy_by_threshold() -> None:
     trainer = Trainer(nn.Linear(2, 1), data, TrainConfig(loss="bce"))
     logits = torch.tensor([[-2.0], [3.0], [-1.0], [0.5]])  # predicts 0, 1, 0, 1: right on rows 0 and 1
     assert trainer._accuracy_counts(logits, data.y_train) == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["m.py", "--lr", "-inf"], "--lr -inf: the learning rate must be a finite number above 0, not -inf"),
+        (
+            ["m.py", "--weight-decay", "-1e-3"],
+            "--weight-decay -1e-3: the weight decay must be a finite number of at least 0",
+        ),
+        (["m.py", "--epochs", "-2"], "--epochs -2:"),
+    ],
+)
+def test_a_negative_value_reaches_its_rule_instead_of_reading_as_an_option(argv: list[str], message: str) -> None:
+    from tui.arguments import parse
+    from tui.train_cli import train_parser
+
+    with pytest.raises(NnviewError) as caught:
+        parse(train_parser(), argv)
+    assert caught.value.record.message.startswith(message)
+
+
+def test_an_option_after_a_valueless_flag_is_still_an_option() -> None:
+    from tui.arguments import parse
+    from tui.train_cli import train_parser
+
+    with pytest.raises(NnviewError) as caught:
+        parse(train_parser(), ["m.py", "--lr", "--epochs", "2"])
+    assert caught.value.record.message == "argument --lr: expected one argument"
