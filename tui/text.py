@@ -130,3 +130,14 @@ def trace_notes(result: TraceResult) -> list[str]:
         )
     lines.extend(result.notes)
     return lines
+
+
+def header_notes(result: TraceResult) -> list[str]:
+    """The explorer's notes line: what the header's figures leave out (empty when nothing is)."""
+    notes = []
+    if result.macs_uncounted:  # never a silent short total: say it is a floor, and why
+        uncounted = ", ".join(result.macs_uncounted)
+        notes.append(f"MACs at least {human_count(result.totals.macs)} (a lower bound: no formula for {uncounted})")
+    if result.mode_dependent:
+        notes.append(f"traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}")
+    return notes + trace_notes(result)

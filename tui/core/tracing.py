@@ -15,59 +15,23 @@ from typing import Any
 import torch
 from torch import nn
 from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
-from torch.nn.parameter import is_lazy
-from torch.nn.utils.rnn import PackedSequence
-from torch.utils._pytree import tree_leaves
 
 from tui.core.activations import module_activation
 from tui.core.capture import ACTIVATED, INPUT, OUTPUT, CaptureStore
 from tui.core.diagnosis import diagnose
 from tui.core.hints import refine
-from tui.core.inputs import ExampleInput, dtype_name
+from tui.core.inputs import ExampleInput
+from tui.core.layer_records import layer_records
 from tui.core.modes import mode_dependent_layers
 from tui.core.options import DEFAULT_BUDGET_BYTES
 from tui.core.opwatch import OpWatcher
-from tui.core.outputs import distributions_unchecked, output_type, tensors_inside
+from tui.core.outputs import distributions_unchecked, output_type
 from tui.core.own_errors import internal_error, internal_record
-from tui.core.param_counts import ParameterCounts, packed_weight_note, param_numel, uninitialized_params
-from tui.core.records import LayerRecord, NnviewError, TensorSpec, TraceResult
+from tui.core.param_counts import packed_weight_note, uninitialized_params
+from tui.core.records import NnviewError, TraceResult
 from tui.core.scripted import list_scripted_submodules, remap_keys, scripted_note, type_name
 from tui.core.stats import totals_for
-
-
-def tensor_specs(value: Any, look_inside: bool = False) -> list[torch.Tensor]:
-    """Every tensor inside ``value`` (tuples, lists, dicts and other pytrees walked in full), in order.
-
-    With ``look_inside`` (outputs), objects pytrees do not open are searched too: a distribution's
-    ``loc``/``scale``, a dataclass's fields. Inputs are not: a cache object handed to every layer
-    would otherwise add its tensors to every row.
-    """
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if type(value) in (tuple, list):
-        found: list[torch.Tensor] = []
-        for item in value:
-            found.extend([item] if isinstance(item, torch.Tensor) else tensor_specs(item, look_inside))
-        return found
-    if type(value) is dict:
-        return tensor_specs(list(value.values()), look_inside)
-    if value is None or isinstance(value, (int, float, bool, str)):
-        return []
-    found = []
-    # A PackedSequence is a namedtuple to pytrees; its data is the tensor, batch_sizes only describe it.
-    for leaf in tree_leaves(value, is_leaf=lambda x: isinstance(x, PackedSequence)):
-        if isinstance(leaf, torch.Tensor):
-            found.append(leaf)
-        elif isinstance(leaf, PackedSequence):
-            found.append(leaf.data)
-        elif look_inside and leaf is not None and not isinstance(leaf, (int, float, bool, str)):
-            found.extend(tensors_inside(leaf))  # a distribution, a dataclass, a dict subclass...
-    return found
-
-
-def spec_of(tensor: torch.Tensor) -> TensorSpec:
-    """The :class:`TensorSpec` of one tensor."""
-    return TensorSpec(tuple(tensor.shape), dtype_name(tensor.dtype))
+from tui.core.tensors_in import spec_of, tensors_in
 
 
 class _Call:
@@ -126,7 +90,7 @@ class _Recorder:
         self.counts[id(module)] = count + 1
         parent = self.stack[-1] if self.stack else None
         call = _Call(len(self.calls), module, self.names[id(module)], parent, count)
-        call.inputs = tensor_specs(args)
+        call.inputs = tensors_in(args)
         if not module._modules and isinstance(getattr(module, "weight", None), torch.Tensor):
             # Kept before forward runs: the neuron view needs x exactly as this layer saw it.
             self.store.keep((INPUT, call.index), call.inputs)
@@ -146,8 +110,8 @@ class _Recorder:
         else:
             return
         if kwargs:  # global pre-hooks do not see keyword arguments; post-hooks do
-            call.inputs.extend(tensor_specs(kwargs))
-        call.outputs = tensor_specs(output, look_inside=True)
+            call.inputs.extend(tensors_in(kwargs))
+        call.outputs = tensors_in(output, look_inside=True)
         call.output_type = output_type(output)
         inherited: tuple[int, ...] = ()
         if module_activation(module) is not None and call.inputs:
@@ -215,59 +179,6 @@ def traced(model: nn.Module, recorder: _Recorder) -> Iterator[None]:
         torch.backends.mha.set_fastpath_enabled(fastpath)
 
 
-def _shape_of(tensor: Any) -> tuple[int, ...] | None:
-    """A weight's shape; ``None`` for no tensor or a lazy one that has no shape yet."""
-    return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) and not is_lazy(tensor) else None
-
-
-def _freeze(recorder: _Recorder, store: CaptureStore) -> list[LayerRecord]:
-    """Turn the running calls into records: inclusive MACs, parameter counts, statistics."""
-    calls = recorder.calls
-    flops = [c.flops for c in calls]
-    for call in reversed(calls):
-        if call.parent_index >= 0:
-            flops[call.parent_index] += flops[call.index]
-    counts = ParameterCounts()
-    owners: dict[int, int] = {}
-    for module in {id(c.module): c.module for c in calls}.values():
-        for param in {id(p): p for p in module._parameters.values() if p is not None}.values():
-            owners[id(param)] = owners.get(id(param), 0) + 1
-    records = []
-    for call in calls:
-        module = call.module
-        params, total, trainable = counts.of(module)
-        own = {id(p): p for p in module._parameters.values() if p is not None}.values()
-        shared = sum(param_numel(p) for p in own if owners[id(p)] > 1)
-        weight, bias = getattr(module, "weight", None), getattr(module, "bias", None)
-        records.append(
-            LayerRecord(
-                index=call.index,
-                name=call.name,
-                type=type_name(module),
-                depth=call.depth,
-                parent=call.parent,
-                parent_index=call.parent_index,
-                call=call.call,
-                inputs=tuple(spec_of(t) for t in call.inputs),
-                outputs=tuple(spec_of(t) for t in call.outputs),
-                weight=_shape_of(weight),
-                bias=_shape_of(bias),
-                params=params,
-                shared=shared,
-                params_total=total,
-                trainable=trainable,
-                macs=flops[call.index] // 2,
-                activation=call.activation,
-                stats=store.stats_for(call.index),
-                activated_stats=store.activated_stats_for(call.index) if call.activation else None,
-                captured=(OUTPUT, call.index) in store.kept,
-                is_leaf=not any(child is not None for child in module._modules.values()),
-                output_type=call.output_type,
-            )
-        )
-    return records
-
-
 def trace_model(
     model: nn.Module,
     example: ExampleInput,
@@ -320,7 +231,7 @@ def _run_trace(
 ) -> TraceResult:
     store = CaptureStore(budget_bytes, describe=stats)
     recorder = _Recorder(model, store)
-    recorder.model_inputs = tensor_specs(example.args) + tensor_specs(example.kwargs)
+    recorder.model_inputs = tensors_in(example.args) + tensors_in(example.kwargs)
     try:
         meta = any(t.device.type == "meta" for t in recorder.model_inputs)
         with traced(model, recorder), distributions_unchecked(meta):
@@ -330,14 +241,15 @@ def _run_trace(
     except BaseException as exc:
         failing = recorder.stack[-1] if recorder.stack else None
         store.finish()
-        partial = tuple(_freeze(recorder, store))
+        partial = tuple(layer_records(recorder.calls, store))
         record = diagnose(exc, failing, recorder, partial, user_files)
         raise NnviewError(refine(record, exc, failing, recorder, example)) from exc
     store.finish()
     # A TorchScript module's submodules never reach the hooks: list them under its row instead.
-    records, renumbered = list_scripted_submodules(_freeze(recorder, store), [c.module for c in recorder.calls])
+    frozen = layer_records(recorder.calls, store)
+    records, renumbered = list_scripted_submodules(frozen, [c.module for c in recorder.calls])
     note = scripted_note(records)
-    given = tensor_specs(example.args) + tensor_specs(example.kwargs)
+    given = tensors_in(example.args) + tensors_in(example.kwargs)
     return TraceResult(
         model_name=type_name(model) if not model_name or model_name == type(model).__name__ else model_name,
         source=source,

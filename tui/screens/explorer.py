@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -18,8 +17,9 @@ from tui.core.guest_threads import Abandoned, call_bounded, current_activity
 from tui.core.records import NnviewError, TraceResult
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
+from tui.screens.explorer_keys import EXPLORER_BINDINGS
 from tui.screens.training import TrainingScreen
-from tui.text import eval_mode_note, human_count, trace_notes
+from tui.text import header_notes, human_count, spec_text
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
@@ -38,34 +38,7 @@ FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/
 class ExplorerScreen(TrainingScreen):
     """Browse every layer of the model, sample by sample, and train it in place."""
 
-    BINDINGS = [
-        Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
-        Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
-        Binding(
-            "right_square_bracket",
-            "next_sample",
-            "Sample+",
-            key_display="]",
-            tooltip="Next sample in the batch",
-            id="next-sample",
-        ),
-        Binding(
-            "left_square_bracket",
-            "previous_sample",
-            "Sample-",
-            key_display="[",
-            tooltip="Previous sample",
-            show=False,
-            id="previous-sample",
-        ),
-        Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),
-        Binding("x", "neuron", "Neuron", tooltip="Explain one neuron: w·x + b", id="neuron-view"),
-        Binding("f", "fold", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
-        Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
-        Binding("enter", "focus_detail", "Detail", show=False, tooltip="Focus the detail panel", id="focus-detail"),
-        Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the layer table", id="focus-table"),
-        *TrainingScreen.TRAINING_BINDINGS,
-    ]
+    BINDINGS = [*EXPLORER_BINDINGS, *TrainingScreen.TRAINING_BINDINGS]
 
     def __init__(self, options: SessionOptions, watch: bool = True) -> None:
         super().__init__(ModelSession(options))
@@ -221,19 +194,12 @@ class ExplorerScreen(TrainingScreen):
 
     def _show_header(self, result: TraceResult) -> None:
         """What was traced (one line), and below it, only when there is any, what the figures leave out."""
-        inputs = ", ".join(f"{s.shape_text()} {s.dtype}" for s in result.inputs)
         text = Text()
         text.append(f"{result.model_name}  ", style="bold")
         text.append(f"{result.source}  params {human_count(result.totals.params)}")
-        text.append(f"  input {inputs}")
+        text.append(f"  input {', '.join(spec_text(spec) for spec in result.inputs)}")
         text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
-        notes = []
-        if result.macs_uncounted:  # never a silent short total: say it is a floor, and why
-            uncounted = ", ".join(result.macs_uncounted)
-            notes.append(f"MACs at least {human_count(result.totals.macs)} (a lower bound: no formula for {uncounted})")
-        if result.mode_dependent:
-            notes.append(f"traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}")
-        notes.extend(trace_notes(result))
+        notes = header_notes(result)
         self.query_one("#model-header", Static).update(text)
         shown = self.query_one("#model-notes", Static)
         shown.update(Text("  ".join(notes)))

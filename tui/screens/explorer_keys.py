@@ -1,0 +1,33 @@
+"""The explorer's own keys, in one place: the footer, the help screen and remapping read them from here."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+EXPLORER_BINDINGS = [
+    Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
+    Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
+    Binding(
+        "right_square_bracket",
+        "next_sample",
+        "Sample+",
+        key_display="]",
+        tooltip="Next sample in the batch",
+        id="next-sample",
+    ),
+    Binding(
+        "left_square_bracket",
+        "previous_sample",
+        "Sample-",
+        key_display="[",
+        tooltip="Previous sample",
+        show=False,
+        id="previous-sample",
+    ),
+    Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),
+    Binding("x", "neuron", "Neuron", tooltip="Explain one neuron: w·x + b", id="neuron-view"),
+    Binding("f", "fold", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
+    Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
+    Binding("enter", "focus_detail", "Detail", show=False, tooltip="Focus the detail panel", id="focus-detail"),
+    Binding("escape", "focus_table", "Table", show=False, tooltip="Back to the layer table", id="focus-table"),
+]
