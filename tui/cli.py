@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _stop_capturing_output() -> None:
     """Point fds 1 and 2 back at the terminal even if the model's code is still running."""
     if "tui.core.guest" in sys.modules:
-        from tui.core.guest import restore_output_now
+        from tui.core.guest_output import restore_output_now
 
         restore_output_now()
 

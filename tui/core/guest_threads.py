@@ -187,7 +187,7 @@ def exit_now_if_stuck(code: int) -> int:
     """
     if not left_running():
         return code
-    from tui.core.guest import restore_output_now
+    from tui.core.guest_output import restore_output_now
 
     restore_output_now()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from tui.core.guest import Captured, guest_state
+from tui.core.guest import guest_state
+from tui.core.guest_output import Captured
 from tui.core.guest_threads import activity
 from tui.core.records import ErrorRecord, NnviewError
 
