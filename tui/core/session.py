@@ -218,6 +218,14 @@ def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -
     return ExampleInput(args, kwargs, example.inferred, f"random batch {draw}")
 
 
+def _import_own_modules() -> None:
+    """Import what opening a session uses, so that a ``timeout`` counts only the user's code."""
+    import tui.core.inputs
+    import tui.core.loading
+    import tui.core.tracing
+    import tui.core.usercode  # noqa: F401 - imported for the side effect of being loaded
+
+
 def summarize(
     target: str,
     *,
@@ -247,6 +255,7 @@ def summarize(
         KeyboardInterrupt: Ctrl+C while waiting; the user's code may still be running.
     """
     options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes, stats)
+    _import_own_modules()  # the clock is for the user's code, not for nnview importing torch
     return call_bounded(ModelSession(options).open, timeout=timeout)
 
 
