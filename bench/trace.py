@@ -54,8 +54,8 @@ import torchinfo
 
 from bench.meta import LLAMA_FILE, ChildRun, meta_check, render_meta
 from bench.nets import BUILDERS, distinct_params
-from tui.core.inputs import ExampleInput
-from tui.core.tracing import trace_model
+from tui.core.example_input import ExampleInput
+from tui.core.trace.tracing import trace_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKERS = ("<!-- bench:trace -->", "<!-- /bench:trace -->")

@@ -101,11 +101,11 @@ from bench.startup import COLS, ROWS, SIMPLE, SIMPLE_TABLE, TIMEOUT
 from bench.terminal import PtyRun, Screen, has_line, nnview_command
 from bench.trace import machine_note, write_readme
 from tui.app import NnviewApp
-from tui.core.datasets import TrainingData
-from tui.core.loading import load_model
+from tui.core.load.datasets import TrainingData
+from tui.core.load.model_file import load_model
 from tui.core.session import SessionOptions
-from tui.core.train_run import TrainOptions, open_training, train
-from tui.core.training import TrainConfig
+from tui.core.train.run import TrainOptions, open_training, train
+from tui.core.train.trainer import TrainConfig
 from tui.screens.explorer import ExplorerScreen
 from tui.widgets.layer_table import LayerTable
 
@@ -160,7 +160,7 @@ class Setup:
     """One model file and what nnview trains it with."""
 
     name: str
-    target: str
+    model_ref: str
     epochs: int
     data: TrainingData
     config: TrainConfig  # the file's hyperparameters, epochs replaced
@@ -200,7 +200,7 @@ def prepare(name: str, target: str, epochs: int, pin: int | None = None) -> Setu
 def seed_loop(setup: Setup, threads: int) -> Measurement:
     """(a) The seed's training loop on a fresh model, with nnview's data, batch size, optimizer and lr."""
     torch.set_num_threads(threads)
-    model = load_model(setup.target).model
+    model = load_model(setup.model_ref).model
     criterion = nn.CrossEntropyLoss()
     lr = setup.config.lr if setup.config.lr is not None else 0.01
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -240,7 +240,7 @@ def seed_loop(setup: Setup, threads: int) -> Measurement:
 
 def headless(setup: Setup) -> Measurement:
     """(b) What ``nnview train FILE --epochs N`` runs, without the progress bar."""
-    session = open_headless(setup.target, setup.epochs, setup.pin)
+    session = open_headless(setup.model_ref, setup.epochs, setup.pin)
     threads = torch.get_num_threads()
     gc.collect()
     began = time.perf_counter()
@@ -274,7 +274,7 @@ async def open_explorer(app: NnviewApp) -> ExplorerScreen:
     await wait_until(shown, TIMEOUT, "the first trace")
     screen = next(s for s in app.screen_stack if isinstance(s, ExplorerScreen))
     if screen.shown != "trace":
-        raise SystemExit(f"{screen.session.options.target}: the explorer shows an error, not a trace")
+        raise SystemExit(f"{screen.session.options.model_ref}: the explorer shows an error, not a trace")
     await asyncio.sleep(0.2)  # let the first full frame paint
     return screen
 
@@ -352,7 +352,7 @@ def instrument_live_view(screen: ExplorerScreen, stats: TuiStats) -> None:
 
 async def tui_async(setup: Setup) -> Measurement:
     torch.set_num_threads(DEFAULT_THREADS)
-    app = NnviewApp(SessionOptions(setup.target), watch=False)
+    app = NnviewApp(SessionOptions(setup.model_ref), watch=False)
     async with app.run_test(size=SIZE):
         screen = await open_explorer(app)
         trainer = screen.session.ensure_trainer()

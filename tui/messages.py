@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # annotations only: importing this module must not import tor
 
     from tui.core.live_training import LiveView
     from tui.core.records import ErrorRecord, TraceResult
-    from tui.core.train_loop import TrainingUpdate
+    from tui.core.train.loop import TrainingUpdate
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The explorer draws through its own duplicate of the terminal's file descriptor.
 
-While the model's code runs, fds 1 and 2 point at a temporary file (``tui.core.guest``), so that
+While the model's code runs, fds 1 and 2 point at a temporary file (``tui.core.guest.state``), so that
 ``os.write(1, ...)`` or a C library's printf in a model cannot scribble over the screen. Textual's
 Linux driver writes to ``sys.__stderr__`` (fd 2): it would draw into that file too. This driver
 writes to a duplicate of fd 2 taken before any model code ran, and reads the terminal size from it.

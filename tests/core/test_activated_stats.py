@@ -16,11 +16,11 @@ from torch import nn
 
 from tests.conftest import MODELS
 from tests.trust import run_nnview
-from tui.core import capture
-from tui.core.inputs import ExampleInput
+from tui.core.example_input import ExampleInput
 from tui.core.session import summarize
-from tui.core.stats import output_stats
-from tui.core.tracing import trace_model
+from tui.core.trace import capture
+from tui.core.trace.stats import output_stats
+from tui.core.trace.tracing import trace_model
 
 SIMPLE = str(MODELS / "simple.py")
 BUDGETS = [0, 1 << 20]  # nnview summary keeps no tensors; the explorer keeps 256 MiB

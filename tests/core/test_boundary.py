@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tui.core.boundary import decision_boundary, has_plane_inputs
-from tui.core.datasets import load_training_data
-from tui.core.train_loop import training_updates
-from tui.core.training import TrainConfig, Trainer
+from tui.core.load.datasets import load_training_data
+from tui.core.train.boundary import decision_boundary, has_plane_inputs
+from tui.core.train.loop import training_updates
+from tui.core.train.trainer import TrainConfig, Trainer
 
 
 def test_boundary_of_a_trained_moons_classifier_matches_its_validation_accuracy() -> None:

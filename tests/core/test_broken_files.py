@@ -23,11 +23,11 @@ from torch import nn
 from torch.nn.modules import module as module_globals
 from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 
-from tui.core.inputs import resolve_inputs
-from tui.core.loading import load_model
+from tui.core.load.inputs import resolve_inputs
+from tui.core.load.model_file import load_model
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.session import summarize
-from tui.core.tracing import trace_model
+from tui.core.trace.tracing import trace_model
 
 BROKEN = Path(__file__).resolve().parent / "broken"
 

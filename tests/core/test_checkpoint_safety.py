@@ -19,10 +19,10 @@ import torch
 from torch import nn
 
 from tests.trust import ROOT, file_hashes
-from tui.core import checkpoints
-from tui.core.checkpoints import SaveInterrupted, read_checkpoint, save_checkpoint, sidecar
+from tui.core.load import checkpoints
+from tui.core.load.checkpoints import SaveInterrupted, read_checkpoint, save_checkpoint, sidecar
+from tui.core.load.save_path import check_save_path, save_rescue
 from tui.core.records import NnviewError
-from tui.core.save_target import check_save_path, save_rescue
 
 
 def linear(value: float) -> nn.Linear:
@@ -167,7 +167,7 @@ WRITER = textwrap.dedent(
     """
     import os, sys, time, torch
     from torch import nn
-    from tui.core import checkpoints
+    from tui.core.load import checkpoints
     path, pause_at = sys.argv[1], int(sys.argv[2])
     model = nn.Linear(3, 2)
     with torch.no_grad():
@@ -298,7 +298,7 @@ def test_an_unwritable_folder_is_refused_up_front(tmp_path: Path, monkeypatch: p
     def refuse(path: Path) -> Path:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tui.core.save_target.temporary_beside", refuse)
+    monkeypatch.setattr("tui.core.load.save_path.temporary_beside", refuse)
     message = _refusal(tmp_path / "ro" / "w.safetensors")
     assert message.startswith(f"--save {tmp_path}/ro/w.safetensors: cannot write in {tmp_path}/ro: Permission denied")
     assert not (tmp_path / "ro").exists()  # the folder made for the probe is removed again

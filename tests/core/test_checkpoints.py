@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from tui.core.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint, sidecar
+from tui.core.load.checkpoints import load_checkpoint, read_checkpoint, save_checkpoint, sidecar
 from tui.core.records import NnviewError
 
 
@@ -73,7 +73,7 @@ def test_wrong_shapes_name_the_mismatch(tmp_path: Path) -> None:
 WRITER = """
 import sys, torch
 from torch import nn
-from tui.core.checkpoints import save_checkpoint
+from tui.core.load.checkpoints import save_checkpoint
 path = sys.argv[1]
 model = nn.Linear(1000, 1000)
 print("ready", flush=True)

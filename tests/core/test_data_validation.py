@@ -16,16 +16,16 @@ import torch
 from torch import nn
 
 from tests.conftest import MODELS
-from tui.core.csv_data import read_csv
-from tui.core.datasets import TrainingData, load_training_data
-from tui.core.input_specs import DTYPE_NAMES, MAX_INPUT_BYTES, check_input_size, input_bytes, parse_input_spec
-from tui.core.inputs import DTYPES, dtype_name
-from tui.core.loss_fit import TargetAdapter, check_loss, named_loss
+from tui.core.example_input import DTYPES, dtype_name
+from tui.core.load.csv_data import read_csv
+from tui.core.load.datasets import TrainingData, load_training_data
+from tui.core.load.input_specs import DTYPE_NAMES, MAX_INPUT_BYTES, check_input_size, input_bytes, parse_input_spec
+from tui.core.load.validate import check_hyperparameters, parse_argument, parse_field
 from tui.core.records import NnviewError, TensorSpec
 from tui.core.session import summarize
-from tui.core.train_run import TrainOptions, effective_config
-from tui.core.training import TrainConfig, Trainer
-from tui.core.validate import check_hyperparameters, parse_argument, parse_field
+from tui.core.train.loss_fit import TargetAdapter, check_loss, named_loss
+from tui.core.train.run import TrainOptions, effective_config
+from tui.core.train.trainer import TrainConfig, Trainer
 
 EXAMPLES = {"lr": 0.01, "weight_decay": 0.0001, "epochs": 20, "batch_size": 32, "threads": 1, "seed": 0}
 EXAMPLES |= {"depth": 2, "budget_mb": 256, "batch": 4}
@@ -382,8 +382,8 @@ def test_a_single_logit_classifier_counts_accuracy_by_threshold() -> None:
     ],
 )
 def test_a_negative_value_reaches_its_rule_instead_of_reading_as_an_option(argv: list[str], message: str) -> None:
-    from tui.arguments import parse
-    from tui.train_cli import train_parser
+    from tui.commands.arguments import parse
+    from tui.commands.train import train_parser
 
     with pytest.raises(NnviewError) as caught:
         parse(train_parser(), argv)
@@ -391,8 +391,8 @@ def test_a_negative_value_reaches_its_rule_instead_of_reading_as_an_option(argv:
 
 
 def test_an_option_after_a_valueless_flag_is_still_an_option() -> None:
-    from tui.arguments import parse
-    from tui.train_cli import train_parser
+    from tui.commands.arguments import parse
+    from tui.commands.train import train_parser
 
     with pytest.raises(NnviewError) as caught:
         parse(train_parser(), ["m.py", "--lr", "--epochs", "2"])

@@ -17,16 +17,16 @@ from torch import nn
 
 from tests.conftest import ROOT
 from tests.trust import assert_user_error, run_all
-from tui.core.datasets import load_training_data
 from tui.core.dtypes import as_model_input, model_float_dtype
-from tui.core.inputs import ExampleInput
-from tui.core.loading import load_model
+from tui.core.example_input import ExampleInput
+from tui.core.load.datasets import load_training_data
+from tui.core.load.model_file import load_model
 from tui.core.session import summarize
-from tui.core.stats import describe_tensors, output_stats
-from tui.core.tracing import trace_model
-from tui.core.train_loop import training_updates
-from tui.core.train_run import TrainOptions, open_training
-from tui.core.training import FLOAT16_ADAM_EPS, TrainConfig, Trainer
+from tui.core.trace.stats import describe_tensors, output_stats
+from tui.core.trace.tracing import trace_model
+from tui.core.train.loop import training_updates
+from tui.core.train.run import TrainOptions, open_training
+from tui.core.train.trainer import FLOAT16_ADAM_EPS, TrainConfig, Trainer
 
 CORPUS = ROOT / "tests" / "corpus" / "dtypes"
 FLOATS = {"float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16}

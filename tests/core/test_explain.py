@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tui.core.explain import class_probabilities, explain_neuron, fold_view, is_foldable
-from tui.core.inputs import resolve_inputs
-from tui.core.loading import load_model
+from tui.core.explain.views import class_probabilities, explain_neuron, fold_view, is_foldable
+from tui.core.load.inputs import resolve_inputs
+from tui.core.load.model_file import load_model
 from tui.core.records import NnviewError
-from tui.core.tracing import trace_model
+from tui.core.trace.tracing import trace_model
 
 
 def traced(name: str) -> tuple[torch.nn.Module, object]:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import flop_registry
 
-from tui.core.opwatch import _fast_flops
+from tui.core.trace.opwatch import _fast_flops
 
 aten = torch.ops.aten
 

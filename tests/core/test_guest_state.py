@@ -17,12 +17,12 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tui.core.datasets import load_training_data
-from tui.core.loading import load_model
+from tui.core.load.datasets import load_training_data
+from tui.core.load.model_file import load_model
+from tui.core.load.model_refs import check_model_file
 from tui.core.records import NnviewError
 from tui.core.session import ModelSession, SessionOptions, summarize
-from tui.core.targets import check_model_file
-from tui.core.training import TrainConfig, Trainer
+from tui.core.train.trainer import TrainConfig, Trainer
 
 GUEST = Path(__file__).resolve().parents[1] / "corpus" / "guest"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tui.core.inputs import parse_input_spec, resolve_inputs
-from tui.core.loading import load_model
+from tui.core.load.inputs import parse_input_spec, resolve_inputs
+from tui.core.load.model_file import load_model
 from tui.core.records import NnviewError, TensorSpec
 from tui.core.session import summarize
 

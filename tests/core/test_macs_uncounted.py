@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from tui.core.inputs import ExampleInput
-from tui.core.matmul_flops import looks_like_compute
+from tui.core.example_input import ExampleInput
 from tui.core.records import TraceResult
-from tui.core.tracing import trace_model
+from tui.core.trace.matmul_flops import looks_like_compute
+from tui.core.trace.tracing import trace_model
 
 
 def trace(model: nn.Module, *inputs: torch.Tensor) -> TraceResult:

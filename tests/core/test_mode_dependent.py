@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from tui.core.inputs import ExampleInput
-from tui.core.modes import in_eval, mode_dependent_layers
+from tui.core.example_input import ExampleInput
 from tui.core.records import ModeDependentLayer
-from tui.core.tracing import trace_model
+from tui.core.trace.modes import in_eval, mode_dependent_layers
+from tui.core.trace.tracing import trace_model
 
 
 class ReadsTraining(nn.Module):

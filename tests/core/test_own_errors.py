@@ -15,12 +15,12 @@ import torch
 from torch import nn
 
 from tests.conftest import MODELS
-from tui import cli
-from tui.core import capture, stats, tracing
-from tui.core.inputs import ExampleInput
-from tui.core.own_errors import HINT
+from tui.commands import main as cli
+from tui.core.example_input import ExampleInput
 from tui.core.records import ERROR_KINDS, ErrorRecord, NnviewError
-from tui.core.tracing import trace_model
+from tui.core.trace import capture, stats, tracing
+from tui.core.trace.own_errors import HINT
+from tui.core.trace.tracing import trace_model
 
 SIMPLE = str(MODELS / "simple.py")
 BUG = "This is a bug in nnview, not in your model"

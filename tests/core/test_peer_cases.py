@@ -11,7 +11,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from tests.conftest import ROOT
-from tui.core.input_checks import move_inputs
+from tui.core.load.input_checks import move_inputs
 from tui.core.records import NnviewError, TraceResult
 from tui.core.session import ModelSession, SessionOptions, summarize
 from tui.report import layer_rows
@@ -406,8 +406,8 @@ class _TakesAnObject(nn.Module):
 
 
 def test_a_tensor_deep_in_an_object_output_is_found() -> None:
-    from tui.core.inputs import ExampleInput
-    from tui.core.tracing import trace_model
+    from tui.core.example_input import ExampleInput
+    from tui.core.trace.tracing import trace_model
 
     result = trace_model(_HighlyNestedDictModel(), ExampleInput((torch.randn(4, 10),)))
     root = result.layers[0]
@@ -417,8 +417,8 @@ def test_a_tensor_deep_in_an_object_output_is_found() -> None:
 
 
 def test_objects_passed_in_are_not_searched_for_inputs() -> None:
-    from tui.core.inputs import ExampleInput
-    from tui.core.tracing import trace_model
+    from tui.core.example_input import ExampleInput
+    from tui.core.trace.tracing import trace_model
 
     cache = _ObjectWithTensors(torch.ones(7, 7))
     result = trace_model(_TakesAnObject(), ExampleInput((torch.randn(4, 3), cache)))

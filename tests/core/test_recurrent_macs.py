@@ -1,6 +1,6 @@
 """Recurrent layers count the same MACs on CPU (float32, bfloat16, float64), on meta and through cuDNN.
 
-The convention (tui/core/rnn_flops.py), per token (time step x batch item), per layer, per direction:
+The convention (tui/core/trace/rnn_flops.py), per token (time step x batch item), per layer, per direction:
 
     gates x H x (layer_input + hidden_out)  [+ proj x H with proj_size]
 
@@ -20,9 +20,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from tui.core.inputs import ExampleInput
-from tui.core.opwatch import FLOP_FORMULAS, OpWatcher
-from tui.core.tracing import trace_model
+from tui.core.example_input import ExampleInput
+from tui.core.trace.opwatch import FLOP_FORMULAS, OpWatcher
+from tui.core.trace.tracing import trace_model
 
 aten = torch.ops.aten
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tui.core.sample_view import HISTOGRAM_BINS, final_layer, sample_view
+from tui.core.explain.sample_view import HISTOGRAM_BINS, final_layer, sample_view
 from tui.core.session import summarize
 
 

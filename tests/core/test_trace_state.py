@@ -9,10 +9,10 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_globals
 
-from tui.core.inputs import ExampleInput
+from tui.core.example_input import ExampleInput
 from tui.core.records import NnviewError
-from tui.core.stats import describe_tensors, output_stats
-from tui.core.tracing import trace_model
+from tui.core.trace.stats import describe_tensors, output_stats
+from tui.core.trace.tracing import trace_model
 
 
 def mixed_state_model() -> nn.Sequential:

@@ -8,8 +8,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from tests.core.zoo import example_inputs
-from tui.core.inputs import ExampleInput
-from tui.core.tracing import trace_model
+from tui.core.example_input import ExampleInput
+from tui.core.trace.tracing import trace_model
 
 ZOO = example_inputs()
 

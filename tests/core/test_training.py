@@ -9,13 +9,13 @@ import torch
 from torch import nn
 
 from tests.conftest import MODELS
-from tui.core.datasets import load_training_data
-from tui.core.health import layer_health
-from tui.core.loading import load_model
+from tui.core.load.datasets import load_training_data
+from tui.core.load.model_file import load_model
 from tui.core.records import NnviewError
-from tui.core.train_loop import training_updates
-from tui.core.train_run import TrainOptions, open_training
-from tui.core.training import EpochRecord, StepOutcome, TrainConfig, Trainer
+from tui.core.train.health import layer_health
+from tui.core.train.loop import training_updates
+from tui.core.train.run import TrainOptions, open_training
+from tui.core.train.trainer import EpochRecord, StepOutcome, TrainConfig, Trainer
 
 
 def final_epoch(trainer: Trainer) -> EpochRecord:

@@ -256,7 +256,10 @@ def test_missing_file_exits_2_before_the_screen_opens() -> None:
 
 
 def test_missing_file_is_reported_without_importing_torch() -> None:
-    code = "import sys; from tui.cli import main; code = main(['missing.py']); print(code, 'torch' in sys.modules)"
+    code = (
+        "import sys; from tui.commands.main import main\n"
+        "code = main(['missing.py']); print(code, 'torch' in sys.modules)"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
     )

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from tests.conftest import MODELS, ROOT
-from tui.core.checkpoints import load_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import load_checkpoint
+from tui.core.load.model_file import load_model
 
 EPOCH = re.compile(
     r"^Epoch \[(\d+)/(\d+)\], Train Loss: \d+\.\d{4}, Val Loss: \d+\.\d{4}, Train Acc: \d\.\d{4}, Val Acc: \d\.\d{4}$"

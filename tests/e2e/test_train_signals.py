@@ -18,8 +18,8 @@ import pytest
 
 from tests.conftest import MODELS, ROOT
 from tests.trust import file_hashes
-from tui.core.checkpoints import read_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import read_checkpoint
+from tui.core.load.model_file import load_model
 
 SIMPLE = str(MODELS / "simple.py")
 

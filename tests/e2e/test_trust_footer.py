@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.trust import flat, run_all
-from tui.cli import main
+from tui.commands.main import main
 
 FOOTER = "tests/corpus/footer"
 

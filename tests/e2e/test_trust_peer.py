@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.trust import assert_user_error, files_unchanged, flat, run_all
-from tui.cli import main
+from tui.commands.main import main
 
 PEER = "tests/corpus/peer"
 

@@ -20,8 +20,8 @@ from torch import nn
 
 from tests.conftest import MODELS
 from tests.trust import ROOT, assert_user_error, file_hashes, files_unchanged, flat, run_all, run_nnview
-from tui.core.checkpoints import read_checkpoint, save_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import read_checkpoint, save_checkpoint
+from tui.core.load.model_file import load_model
 
 SIMPLE = str(MODELS / "simple.py")
 ONE_EPOCH = ("--epochs", "1")
@@ -134,7 +134,7 @@ def test_a_save_folder_broken_mid_run_sends_the_weights_to_a_named_rescue_file_a
 HARNESS = textwrap.dedent(
     """
     import os, sys
-    from tui.core import checkpoints
+    from tui.core.load import checkpoints
     fault = os.environ["FAULT"]
     real_save, real_replace, replaced = checkpoints.save_safetensors_model, os.replace, []
 
@@ -151,7 +151,7 @@ HARNESS = textwrap.dedent(
 
     checkpoints.save_safetensors_model = save
     checkpoints.os.replace = replace
-    from tui.cli import main
+    from tui.commands.main import main
     sys.exit(main(sys.argv[1:]))
     """
 )

@@ -23,8 +23,8 @@ import pytest
 
 from tests.conftest import MODELS
 from tests.e2e.test_terminal import WAIT, Tmux, flat
-from tui.core.checkpoints import read_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import read_checkpoint
+from tui.core.load.model_file import load_model
 
 NNVIEW = shutil.which("nnview")
 SIMPLE = str(MODELS / "simple.py")

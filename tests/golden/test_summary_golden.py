@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MODELS, ROOT
-from tui.cli import main
+from tui.commands.main import main
 
 GOLDEN = Path(__file__).parent / "summaries"
 DEEP = ROOT / "bench" / "models" / "deep5k.py"

@@ -136,7 +136,7 @@ def test_column_widths_fit_the_widest_cell_and_cut_only_layer_and_type(results: 
 def test_the_readme_block_is_what_the_cli_prints_at_80_columns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tui.cli import main
+    from tui.commands.main import main
 
     sample = (ROOT / "README.md").read_text().split("$ nnview summary models/simple.py\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(ROOT)

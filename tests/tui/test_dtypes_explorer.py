@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from tests.conftest import MODELS, ROOT
 from tests.tui.conftest import explorer
-from tui.core.explain import explain_neuron
+from tui.core.explain.views import explain_neuron
 from tui.screens.neuron import NeuronScreen
 from tui.widgets.layer_table import LayerTable
 from tui.widgets.plots import HistogramPlot

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from tests.conftest import MODELS, ROOT
 from tests.tui.conftest import explorer
-from tui.core.explain import explain_neuron
+from tui.core.explain.views import explain_neuron
 from tui.screens.fold import FoldScreen
 from tui.screens.help import HelpScreen
 from tui.screens.neuron import NeuronScreen

@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 from tests.conftest import MODELS, ROOT
 from tests.tui.conftest import explorer, until
 from tui.core.session import ModelSession
-from tui.core.training import Trainer
+from tui.core.train.trainer import Trainer
 from tui.screens.explorer import ExplorerScreen
 from tui.screens.help import HelpScreen
 from tui.screens.hyperparameters import HyperparameterScreen

@@ -11,8 +11,8 @@ import torch
 from tests.conftest import MODELS
 from tests.trust import file_hashes
 from tests.tui.conftest import explorer, until
-from tui.core.checkpoints import read_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import read_checkpoint
+from tui.core.load.model_file import load_model
 from tui.screens.confirm import QuitScreen
 
 pytestmark = pytest.mark.asyncio

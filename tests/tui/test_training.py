@@ -9,8 +9,8 @@ import torch
 
 from tests.conftest import MODELS
 from tests.tui.conftest import explorer, until
-from tui.core.checkpoints import load_checkpoint
-from tui.core.loading import load_model
+from tui.core.load.checkpoints import load_checkpoint
+from tui.core.load.model_file import load_model
 from tui.screens.confirm import ConfirmScreen, QuitScreen
 from tui.widgets.training_panel import TrainingPanel
 

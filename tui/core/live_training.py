@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
-from tui.core.boundary import DecisionBoundary, decision_boundary, has_plane_inputs
-from tui.core.health import LayerHealth, layer_health, weights_snapshot
 from tui.core.records import NnviewError, TraceResult
 from tui.core.session import ModelSession
-from tui.core.train_loop import UPDATE_EVERY, TrainingUpdate, training_updates
-from tui.core.training import Trainer
+from tui.core.train.boundary import DecisionBoundary, decision_boundary, has_plane_inputs
+from tui.core.train.health import LayerHealth, layer_health, weights_snapshot
+from tui.core.train.loop import UPDATE_EVERY, TrainingUpdate, training_updates
+from tui.core.train.trainer import Trainer
 
 RETRACE_EVERY = 1.0  # seconds between live re-traces (and health samples); also after the last step
 BOUNDARY_EVERY = 0.5  # seconds between decision boundaries at epoch ends; one always follows the last step

@@ -11,7 +11,7 @@ DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024  # bytes of layer outputs kept for disp
 class SessionOptions:
     """What the user asked for on the command line."""
 
-    target: str
+    model_ref: str
     inputs: tuple[str, ...] = ()
     batch: int = 4
     meta: bool = False

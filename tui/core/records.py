@@ -19,7 +19,7 @@ ERROR_KINDS = (
     "ambiguous",
     "input",
     "internal",  # nnview's own code failed: a bug in nnview, never blamed on the model
-    "save",  # a checkpoint path refused before training, or a write that failed (see tui.core.save_target)
+    "save",  # a checkpoint path refused before training, or a write that failed (see tui.core.load.save_path)
 )
 
 

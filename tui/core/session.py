@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from tui.core.guest_threads import call_bounded
+from tui.core.guest.threads import call_bounded
 from tui.core.options import DEFAULT_BUDGET_BYTES, SessionOptions
 from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
 
@@ -21,9 +21,9 @@ from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, Trace
 if TYPE_CHECKING:
     import torch
 
-    from tui.core.inputs import ExampleInput
-    from tui.core.loading import LoadedModel
-    from tui.core.training import Trainer
+    from tui.core.example_input import ExampleInput
+    from tui.core.load.model_file import LoadedModel
+    from tui.core.train.trainer import Trainer
 
 __all__ = ["ModelSession", "SessionOptions", "partial_trace", "summarize"]
 
@@ -61,16 +61,16 @@ class ModelSession:
         Raises:
             NnviewError: any user mistake, with the load output attached.
         """
-        from tui.core.inputs import parse_input_spec, resolve_inputs
-        from tui.core.loading import load_model
+        from tui.core.load.inputs import parse_input_spec, resolve_inputs
+        from tui.core.load.model_file import load_model
 
         specs = [parse_input_spec(text) for text in self.options.inputs]
         imported: list[str] = []
         try:
-            loaded = load_model(self.options.target, meta=self.options.meta, imported=imported)
+            loaded = load_model(self.options.model_ref, meta=self.options.meta, imported=imported)
         finally:
             # The files to watch: the model file and the neighbours it imported, even if loading failed.
-            self.watched = (self.options.target, *imported)
+            self.watched = (self.options.model_ref, *imported)
         # A new model, a new lock: a forward of the old model that never returned still holds the old
         # one, and must not hold up the reload that fixes it.
         self.lock = threading.RLock()
@@ -90,7 +90,7 @@ class ModelSession:
         Raises:
             NnviewError: the model is not loaded yet, or the data or settings are refused.
         """
-        from tui.core.train_run import TrainOptions, build_trainer
+        from tui.core.train.run import TrainOptions, build_trainer
 
         with self.lock:
             if self.trainer is None:
@@ -118,8 +118,8 @@ class ModelSession:
         import torch
 
         from tui.core.dtypes import as_model_input, model_float_dtype
-        from tui.core.input_checks import kept_lengths
-        from tui.core.inputs import ExampleInput
+        from tui.core.example_input import ExampleInput
+        from tui.core.load.input_checks import kept_lengths
 
         if self.loaded is None or self.example is None:
             return self.open()
@@ -151,7 +151,7 @@ class ModelSession:
         """The training inputs of the file's ``dataset()``, if it has one that returns tensors."""
         import torch
 
-        from tui.core.usercode import run_user_code
+        from tui.core.guest.usercode import run_user_code
 
         assert self.loaded is not None
         make = self.loaded.namespace.get("dataset")
@@ -167,8 +167,8 @@ class ModelSession:
 
     def _run(self, make_example: Any) -> TraceResult:
         """Trace, holding the lock, with the user's prints captured and any chdir undone; errors carry the prints."""
-        from tui.core.tracing import trace_model
-        from tui.core.usercode import sandboxed_process_state
+        from tui.core.guest.usercode import sandboxed_process_state
+        from tui.core.trace.tracing import trace_model
 
         assert self.loaded is not None
         loaded = self.loaded
@@ -195,7 +195,7 @@ def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -
     """New random tensors with the shapes and dtypes of ``example`` (integer ids stay in their range)."""
     import torch
 
-    from tui.core.inputs import DTYPES, ExampleInput, dtype_name, make_tensor
+    from tui.core.example_input import DTYPES, ExampleInput, dtype_name, make_tensor
 
 
     def fresh(value: Any) -> Any:
@@ -220,14 +220,14 @@ def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -
 
 def _import_own_modules() -> None:
     """Import what opening a session uses, so that a ``timeout`` counts only the user's code."""
-    import tui.core.inputs
-    import tui.core.loading
-    import tui.core.tracing
-    import tui.core.usercode  # noqa: F401 - imported for the side effect of being loaded
+    import importlib
+
+    for name in ("load.inputs", "load.model_file", "trace.tracing", "guest.usercode"):
+        importlib.import_module(f"tui.core.{name}")
 
 
 def summarize(
-    target: str,
+    model_ref: str,
     *,
     inputs: list[str] | None = None,
     batch: int = 4,
@@ -242,7 +242,7 @@ def summarize(
     here) and ``timeout`` are answered even when a constructor or forward never returns.
 
     Args:
-        target: the model file or module path, optionally with ``:NAME``.
+        model_ref: the model file or module path, optionally with ``:NAME``.
         inputs: ``--input`` specs such as ``"4x5"`` or ``"2x12:long"``, one per positional input.
         batch: batch size where nnview makes the input itself.
         meta: build and trace on the meta device (shapes, parameters and MACs only).
@@ -254,7 +254,7 @@ def summarize(
         NnviewError: any user mistake, as a structured record; kind ``timeout`` past ``timeout``.
         KeyboardInterrupt: Ctrl+C while waiting; the user's code may still be running.
     """
-    options = SessionOptions(target, tuple(inputs or ()), batch, meta, budget_bytes, stats)
+    options = SessionOptions(model_ref, tuple(inputs or ()), batch, meta, budget_bytes, stats)
     _import_own_modules()  # the clock is for the user's code, not for nnview importing torch
     return call_bounded(ModelSession(options).open, timeout=timeout)
 

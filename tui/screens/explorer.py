@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, Footer, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui.core.guest_threads import Abandoned, call_bounded, current_activity
+from tui.core.guest.threads import Abandoned, call_bounded, current_activity
 from tui.core.records import NnviewError, TraceResult
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
@@ -52,7 +52,7 @@ class ExplorerScreen(TrainingScreen):
         self.stop_watching = threading.Event()
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(f"nnview  loading {self.session.options.target} …"), id="model-header")
+        yield Static(Text(f"nnview  loading {self.session.options.model_ref} …"), id="model-header")
         yield Static("", id="model-notes")  # what the figures leave out; shown only when there is something
         with ContentSwitcher(initial="explorer", id="body"):
             with Horizontal(id="explorer"):
@@ -67,7 +67,7 @@ class ExplorerScreen(TrainingScreen):
         self.query_one("#training", TrainingPanel).display = False
         self.set_interval(1.0, self._show_still_running)
         self.trace("open")
-        if self.watch_file and Path(self.session.options.target).is_file():
+        if self.watch_file and Path(self.session.options.model_ref).is_file():
             self.watch_model_file()
 
     def on_unmount(self) -> None:
@@ -98,7 +98,7 @@ class ExplorerScreen(TrainingScreen):
         """Post ModelFileChanged each time the model file or a module it imported from its folder is saved."""
         from watchfiles import watch
 
-        path = Path(self.session.options.target).resolve()
+        path = Path(self.session.options.model_ref).resolve()
         for changes in watch(path.parent, stop_event=self.stop_watching, rust_timeout=500, yield_on_timeout=False):
             # session.watched is replaced (never changed in place) by each load: blocks.py beside the model
             watched = {path, *(Path(f).resolve() for f in self.session.watched)}
@@ -126,7 +126,7 @@ class ExplorerScreen(TrainingScreen):
         self.query_one("#body", ContentSwitcher).current = "error"
         self.shown = "error"
         self.query_one("#error", ErrorView).show(message.error, partial_trace(message.error))
-        header = Text(f"nnview  {self.session.options.target}  ", style="bold")
+        header = Text(f"nnview  {self.session.options.model_ref}  ", style="bold")
         header.append(f"error [{message.error.kind}]", style="bold red")
         self.query_one("#model-header", Static).update(header)
         self.query_one("#model-notes", Static).display = False
@@ -141,7 +141,7 @@ class ExplorerScreen(TrainingScreen):
             return  # a save that failed: SavingScreen makes it a crash with an emergency checkpoint
         # The app stays up: the model, the trained weights and ctrl+s are all still there.
         event.prevent_default()
-        from tui.core.own_errors import internal_record
+        from tui.core.trace.own_errors import internal_record
 
         record = error.record if isinstance(error, NnviewError) else internal_record(error, WORKER_ACTIVITY[group])
         if group == "trace":  # else the header says "loading …" forever
@@ -208,7 +208,7 @@ class ExplorerScreen(TrainingScreen):
     def _show_detail(self) -> None:
         if self.result is None or self.selected >= len(self.result.layers):
             return
-        from tui.core.sample_view import sample_view
+        from tui.core.explain.sample_view import sample_view
 
         view = sample_view(self.result, self.selected, self.sample)
         self.sample = view.sample
@@ -246,7 +246,7 @@ class ExplorerScreen(TrainingScreen):
             self.notify("Pause training (t) before reloading", severity="warning")
             return
         self.drop_trainer()
-        self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.target} …"))
+        self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.model_ref} …"))
         self.trace("reload")
 
     def action_focus_detail(self) -> None:
@@ -272,7 +272,7 @@ class ExplorerScreen(TrainingScreen):
 
     def action_fold(self) -> None:
         """Open the fold view for the selected 2 -> 2 layer."""
-        from tui.core.explain import is_foldable
+        from tui.core.explain.views import is_foldable
         from tui.screens.fold import FoldScreen
 
         if self.result is None or self.model is None:

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from torch import nn
 
-from tui.core.explain import fold_view
+from tui.core.explain.views import fold_view
 from tui.core.records import TraceResult
 from tui.widgets.plots import ScatterPlot
 

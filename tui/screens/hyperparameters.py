@@ -10,11 +10,11 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
+from tui.core.load.validate import parse_field
 from tui.core.records import NnviewError
-from tui.core.training import LOSSES, OPTIMIZERS, TrainConfig
-from tui.core.validate import parse_field
+from tui.core.train.trainer import LOSSES, OPTIMIZERS, TrainConfig
 
-# setting (tui.core.validate.RULES) -> the Input's id and its label in messages
+# setting (tui.core.load.validate.RULES) -> the Input's id and its label in messages
 FIELDS = (("lr", "#lr", "learning rate"), ("batch_size", "#batch-size", "batch size"), ("epochs", "#epochs", "epochs"))
 
 

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from torch import nn
 
-from tui.core.explain import NeuronExplanation, explain_neuron
+from tui.core.explain.views import NeuronExplanation, explain_neuron
 from tui.core.records import TraceResult
 
 

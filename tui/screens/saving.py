@@ -25,7 +25,7 @@ from tui.widgets.training_panel import TrainingPanel
 # Checkpoints and training import torch: they load when a save runs, never before the explorer's first frame.
 if TYPE_CHECKING:
     from tui.core.session import ModelSession
-    from tui.core.training import Trainer
+    from tui.core.train.trainer import Trainer
 
 EMERGENCY_LOCK_WAIT = 10.0  # seconds to wait for a step in flight before an emergency save writes anyway
 
@@ -127,9 +127,9 @@ class SavingScreen(Screen[None]):
 
     def _save(self, trainer: Trainer) -> Path:
         """Write ``trainer``'s weights under checkpoints/ (the caller holds the model lock)."""
-        from tui.core.checkpoints import save_checkpoint, sidecar
+        from tui.core.load.checkpoints import save_checkpoint, sidecar
 
-        stem = Path(self.session.options.target.split(":")[0]).stem
+        stem = Path(self.session.options.model_ref.split(":")[0]).stem
         path = Path("checkpoints") / f"{stem}-step{trainer.step_count}.safetensors"
         counter = 1
         while path.exists() or sidecar(path).exists():
@@ -144,7 +144,7 @@ class SavingScreen(Screen[None]):
                 )
             )
         val_loss, val_accuracy = trainer.evaluate()
-        info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
+        info = {"model": self.session.options.model_ref, "step": trainer.step_count, "epoch": trainer.epoch}
         info |= {"val_loss": val_loss, "val_accuracy": val_accuracy, "hyperparameters": trainer.config.__dict__}
         save_checkpoint(path, trainer.model, info)
         return path
@@ -188,7 +188,7 @@ class SavingScreen(Screen[None]):
         trainer = self.trainer
         if trainer is None or (self.unsaved_steps <= 0 and not self.training):
             return None, ""
-        from tui.core.save_target import save_rescue  # a trainer exists: torch is loaded already
+        from tui.core.load.save_path import save_rescue  # a trainer exists: torch is loaded already
 
         self.pause_requested.set()
         lock = self.session.lock
@@ -196,8 +196,8 @@ class SavingScreen(Screen[None]):
         try:
             if trainer.step_count <= self.saved_at_step:
                 return None, ""
-            stem = Path(self.session.options.target.split(":")[0]).stem
-            info = {"model": self.session.options.target, "step": trainer.step_count, "epoch": trainer.epoch}
+            stem = Path(self.session.options.model_ref.split(":")[0]).stem
+            info = {"model": self.session.options.model_ref, "step": trainer.step_count, "epoch": trainer.epoch}
             info |= {"hyperparameters": trainer.config.__dict__, "emergency": True}
             candidates = (Path("checkpoints"), Path.cwd(), Path(tempfile.gettempdir()))
             folders = tuple(f for f in candidates if f.is_dir() or not f.exists())

@@ -23,8 +23,8 @@ from tui.widgets.training_panel import TrainingPanel
 if TYPE_CHECKING:
     from tui.core.live_training import LiveView
     from tui.core.session import ModelSession
-    from tui.core.train_loop import TrainingUpdate
-    from tui.core.training import TrainConfig
+    from tui.core.train.loop import TrainingUpdate
+    from tui.core.train.trainer import TrainConfig
 
 
 class TrainingScreen(SavingScreen):
@@ -117,7 +117,7 @@ class TrainingScreen(SavingScreen):
     def train_worker(self, single: bool) -> None:
         """Walk the core's training loop; post every update and live view; then say why it stopped."""
         from tui.core.live_training import live_training
-        from tui.core.train_loop import TrainingUpdate
+        from tui.core.train.loop import TrainingUpdate
 
         worker = get_current_worker()
         try:
@@ -137,8 +137,8 @@ class TrainingScreen(SavingScreen):
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def reset_worker(self) -> None:
         """Reset the weights and optimizer, then show the reset model."""
-        from tui.core.health import weights_snapshot
         from tui.core.live_training import sample_live_view
+        from tui.core.train.health import weights_snapshot
 
         trainer = self.trainer
         assert trainer is not None
@@ -155,7 +155,7 @@ class TrainingScreen(SavingScreen):
 
     def _post(self, item: TrainingUpdate | LiveView) -> None:
         """One message per item: an update, a re-trace for the table, health and boundary for the panel."""
-        from tui.core.train_loop import TrainingUpdate
+        from tui.core.train.loop import TrainingUpdate
 
         if isinstance(item, TrainingUpdate):
             self.post_message(TrainingProgress(item))

@@ -15,7 +15,7 @@ from tui.text import compact_shape, compact_spec, exact_count
 from tui.widgets.plots import HistogramPlot
 
 if TYPE_CHECKING:  # sample_view imports torch; this panel only reads the views the explorer hands it
-    from tui.core.sample_view import SampleView
+    from tui.core.explain.sample_view import SampleView
 
 BAR_WIDTH = 16
 MAX_BARS = 64

@@ -15,10 +15,10 @@ from textual_plotext import PlotextPlot
 from tui.widgets.plots import ScatterPlot
 
 if TYPE_CHECKING:
-    from tui.core.boundary import DecisionBoundary
-    from tui.core.health import LayerHealth
-    from tui.core.train_loop import TrainingUpdate
-    from tui.core.training import EpochRecord
+    from tui.core.train.boundary import DecisionBoundary
+    from tui.core.train.health import LayerHealth
+    from tui.core.train.loop import TrainingUpdate
+    from tui.core.train.trainer import EpochRecord
 
 REDRAW_EVERY = 0.5  # seconds between curve redraws while training
 STATUS_EVERY = 0.25  # seconds between status-line redraws while training (the last update always shows)

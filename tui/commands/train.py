@@ -1,0 +1,229 @@
+"""``nnview train``: headless training with a progress bar and the seed's one line per epoch."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from tui.commands.arguments import Parser, parse, report_error
+
+if TYPE_CHECKING:
+    from tui.core.train.loop import TrainingUpdate
+    from tui.core.train.run import TrainingSession
+    from tui.core.train.trainer import EpochRecord
+
+T = TypeVar("T")
+EXIT_USER_ERROR = 2
+EXIT_NOT_SAVED = 1  # trained, but --save could not be written: the weights went to a rescue file instead
+
+
+def train_parser() -> Parser:
+    """The parser for ``nnview train``."""
+    from tui.core.load.validate import BUILT_IN, LOSSES, OPTIMIZERS
+
+    parser = Parser(prog="nnview train", description="Train a model file headlessly.")
+    parser.add_argument("model", metavar="FILE[:NAME]", help="model file (or pkg.module:attr)")
+    parser.add_argument("--data", help=f"built-in dataset ({', '.join(BUILT_IN)}) or a .csv file; default: dataset()")
+    parser.add_argument("--target", dest="target_column", help="the CSV column holding the target (default: last)")
+    parser.add_setting("--epochs", "epochs", metavar="N")
+    parser.add_setting("--batch-size", "batch_size", metavar="B")
+    parser.add_setting("--lr", "lr", metavar="LR")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS)
+    parser.add_argument("--loss", choices=LOSSES)
+    parser.add_setting("--weight-decay", "weight_decay", metavar="W")
+    parser.add_setting("--seed", "seed", metavar="S")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto (default cpu)")
+    threads = "CPU threads (default: 1 for small steps, else torch's)"
+    parser.add_setting("--threads", "threads", metavar="N", help=threads)
+    parser.add_argument("--weights", help="start from these weights (safetensors; pickles are refused)")
+    parser.add_argument(
+        "--save",
+        metavar="PATH.safetensors",
+        help="write a checkpoint here when training ends (+ PATH.safetensors.json); checked before the first step",
+    )
+    parser.add_argument("--force", action="store_true", help="let --save replace an existing checkpoint")
+    parser.add_argument("--json", action="store_true", help="print JSON lines instead of a progress bar")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
+    return parser
+
+
+def epoch_line(event: EpochRecord) -> str:
+    """The seed's format: Epoch [k/N], Train Loss: ..., Val Loss: ..., Train Acc: ..., Val Acc: ..."""
+    line = f"Epoch [{event.epoch}/{event.epochs}], Train Loss: {event.train_loss:.4f}, Val Loss: {event.val_loss:.4f}"
+    if event.train_accuracy is not None:
+        line += f", Train Acc: {event.train_accuracy:.4f}, Val Acc: {event.val_accuracy:.4f}"
+    return line
+
+
+def json_lines(update: TrainingUpdate) -> str:
+    """One ``{"event": "step", ...}`` line per step of the update, then its ``{"event": "epoch", ...}`` line."""
+    lines = [json.dumps({"event": "step", **asdict(step)}) + "\n" for step in update.steps]
+    if update.epoch_record is not None:
+        lines.append(json.dumps({"event": "epoch", **asdict(update.epoch_record)}) + "\n")
+    return "".join(lines)
+
+
+def raise_error(update: TrainingUpdate) -> None:
+    """A step that failed comes as data in the update; the command reports it as any other user error."""
+    from tui.core.records import NnviewError
+
+    if update.error is not None:
+        raise NnviewError(update.error)
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop training as Ctrl+C does, and remember which signal it was."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopRequests:
+    """Ctrl+C, SIGTERM and SIGHUP while training: stop at the next step boundary, so the kept weights are whole.
+
+    Before training starts (loading, checks), or when the signal comes a second time (a step that never
+    ends), stop at once. Raising at the boundary, outside the model's code, also keeps the interruption
+    from landing inside nnview's own bookkeeping around user code (fd redirection, restored state).
+    ``requested`` is the training loop's pause: set, the loop yields right after the step in flight.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.training = False
+        self.requested = threading.Event()
+
+    def __call__(self, signum: int, frame: object) -> None:
+        if not self.training or self.signum is not None:
+            raise Stopped(signum)
+        self.signum = signum
+        self.requested.set()
+
+    def watch(self, events: Iterator[T]) -> Iterator[T]:
+        """Pass ``events`` through; raise :class:`Stopped` after the one during which a signal came."""
+        self.training = True
+        for event in events:
+            yield event
+            if self.signum is not None:
+                raise Stopped(self.signum)
+
+
+def _keep_unsaved(session: TrainingSession) -> str:
+    """Write the steps trained so far to a rescue checkpoint; the sentence that says where (or why not)."""
+    from tui.core.load.save_path import save_rescue
+    from tui.core.records import NnviewError
+
+    trainer = session.trainer
+    if trainer.step_count == 0:
+        return "no step had finished: nothing to keep"
+    info = {
+        "model": session.loaded.source,
+        "data": session.data.source,
+        "hyperparameters": asdict(session.config),
+        "step": trainer.step_count,
+        "epoch": trainer.epoch,
+        "emergency": True,
+    }
+    name = f"{Path(session.loaded.source.split(':')[0]).stem}-step{trainer.step_count}"
+    try:
+        path = save_rescue(trainer.model, info, name)
+    except NnviewError as exc:
+        return f"the {trainer.step_count} trained steps could not be kept: {exc.record.message}"
+    return f"the {trainer.step_count} trained steps were written to {path}"
+
+
+def run_train(argv: Sequence[str]) -> int:
+    """Train, print progress and epochs, save if asked; exit 2 with a clear message on user errors."""
+    from tui.core.records import NnviewError
+
+    try:  # before importing torch: a mistyped argument is answered at once
+        args = parse(train_parser(), argv)
+    except NnviewError as exc:
+        return report_error(exc.record, "--json" in argv)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from tui.core.load.checkpoints import SaveInterrupted
+    from tui.core.load.save_path import SaveFailed, check_save_path, check_save_space
+    from tui.core.train.run import TrainOptions, open_training, train
+    from tui.core.train.trainer import TrainConfig
+    from tui.report import error_view
+
+    given = {
+        key: getattr(args, key)
+        for key in ("epochs", "batch_size", "lr", "optimizer", "loss", "weight_decay", "seed")
+        if getattr(args, key) is not None
+    }
+    config = TrainConfig(**given, device=args.device, threads=args.threads)
+    options = TrainOptions(args.model, args.data, args.target_column, config, tuple(given), args.weights, args.save)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    session = None
+    # SIGTERM and SIGHUP (an SSH connection dropping) stop training as Ctrl+C does: the steps are kept.
+    stop = StopRequests()
+    saved_handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        if args.save is not None:  # refuse a path that cannot be written before any work, not after the run
+            check_save_path(args.save, force=args.force)
+        session = open_training(options)
+        if args.save:
+            check_save_space(args.save, session.trainer.model)
+        for note in session.notes:
+            errors.print(f"warning: {note}")
+        updates = stop.watch(train(session, args.save, stop.requested))
+        if args.json:
+            for update in updates:
+                print(json_lines(update), end="", flush=True)
+                raise_error(update)
+        else:
+            console = Console(highlight=False, soft_wrap=True)
+            total = session.config.epochs * session.trainer.steps_per_epoch
+            columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
+            with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
+                task = progress.add_task("training", total=total)
+                for update in updates:
+                    progress.advance(task, len(update.steps))
+                    if update.epoch_record is not None:
+                        progress.console.print(epoch_line(update.epoch_record))
+                    raise_error(update)
+            if args.save:
+                console.print(f"saved {args.save} (and {args.save}.json)")
+    except SaveFailed as exc:  # trained, but not saved where asked: say where the weights are
+        if args.json:
+            print(json.dumps({"error": exc.record.to_json(), "rescued": str(exc.rescued) if exc.rescued else None}))
+        errors.print(error_view(exc.record))
+        return EXIT_NOT_SAVED
+    except NnviewError as exc:
+        if args.debug:
+            import traceback
+
+            traceback.print_exception(exc.__cause__ or exc)
+        if args.json:
+            print(json.dumps({"error": exc.record.to_json()}))
+        errors.print(error_view(exc.record))
+        return EXIT_USER_ERROR
+    except SaveInterrupted as exc:
+        errors.print(f"interrupted while saving: {exc.on_disk}")
+        return 130
+    except KeyboardInterrupt as exc:
+        unchanged = f"; {args.save} was not touched" if args.save else ""
+        kept = _keep_unsaved(session) if session is not None else "nothing was trained yet"
+        signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone; the checkpoint is on disk anyway
+            errors.print(f"interrupted by {name} before training ended: {kept}{unchanged}")
+        return 128 + signum
+    finally:
+        for sig, handler in saved_handlers.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_train(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""One forward pass recorded layer by layer: shapes, parameters, MACs, statistics, and why a forward failed."""

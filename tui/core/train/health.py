@@ -1,0 +1,120 @@
+"""Per-layer health during training: dead ReLUs, saturated sigmoids, gradient and update sizes.
+
+Sampled at display rate (one traced forward on a batch), not every step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from tui.core.dtypes import as_model_input, model_float_dtype
+from tui.core.example_input import ExampleInput
+from tui.core.explain.sample_view import final_layer
+from tui.core.records import TraceResult
+from tui.core.trace.tracing import trace_model
+
+DEAD_WARNING = 0.5
+SATURATED_WARNING = 0.5
+
+
+@dataclass(frozen=True)
+class LayerHealth:
+    """How one weighted layer is doing.
+
+    Attributes:
+        layer: qualified name.
+        type: class name.
+        dead_frac: after a ReLU, the fraction of units that are 0 for every sample of the batch.
+        saturated_frac: after a sigmoid or tanh, the fraction of values in the flat tails.
+        grad_norm: the norm of the layer's own parameter gradients from the last backward pass.
+        update_ratio: ||w - w_before|| / ||w_before|| since ``before`` was taken.
+        hint: a plain-language warning, or "".
+    """
+
+    layer: str
+    type: str
+    dead_frac: float | None
+    saturated_frac: float | None
+    grad_norm: float | None
+    update_ratio: float | None
+    hint: str
+
+
+def weights_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A copy of every parameter, to measure the next update against."""
+    return {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+def _unit_axis_dead(activated: torch.Tensor, is_conv: bool) -> float:
+    """Fraction of units (features, or channels for conv) that are zero for the whole batch."""
+    if is_conv and activated.dim() >= 3:
+        per_unit = activated.transpose(0, 1).reshape(activated.shape[1], -1)
+    else:
+        per_unit = activated.reshape(-1, activated.shape[-1]).T
+    return float((per_unit == 0).all(dim=1).double().mean())
+
+
+def _hint(dead: float | None, saturated: float | None, grad: float | None, update: float | None) -> str:
+    if dead is not None and dead >= DEAD_WARNING:
+        return (
+            f"{dead:.0%} of ReLU units are dead (0 for every sample): they no longer learn — "
+            "lower the lr or try LeakyReLU"
+        )
+    if saturated is not None and saturated >= SATURATED_WARNING:
+        return f"{saturated:.0%} of outputs are saturated: gradients vanish there — rescale inputs or use ReLU"
+    if grad is not None and not torch.isfinite(torch.tensor(grad)):
+        return "gradient is not finite"
+    if grad is not None and grad > 1e3:
+        return "exploding gradient — lower the learning rate or clip gradients"
+    if update is not None and update > 0.1:
+        return "updates are large next to the weights — lower the learning rate"
+    return ""
+
+
+def _feeds_output(result: TraceResult, index: int, last: int | None) -> bool:
+    """Whether layer ``index``'s activated output is the model's output (Linear -> Sigmoid module)."""
+    root = result.captured.get(0)
+    activated = result.activated.get(index)
+    return root is not None and activated is not None and activated is root[0]
+
+
+def layer_health(model: nn.Module, x: torch.Tensor, before: dict[str, torch.Tensor] | None = None) -> list[LayerHealth]:
+    """Health of every weighted leaf layer on batch ``x`` (the model's mode is left as it was)."""
+    x = as_model_input(x, model_float_dtype(model))  # float32 data, maybe a float64 model
+    result = trace_model(model, ExampleInput((x,)), budget_bytes=1 << 30, stats=False)
+    modules = dict(model.named_modules())
+    last = final_layer(result)
+    report = []
+    for rec in result.layers:
+        module = modules.get(rec.name)
+        if module is None or not rec.is_leaf or rec.weight is None or rec.call:
+            continue
+        activated = result.activated.get(rec.index)
+        dead = saturated = None
+        if activated is not None and rec.activation in ("relu", "relu6"):
+            dead = _unit_axis_dead(activated, isinstance(module, nn.modules.conv._ConvNd))
+        elif activated is not None and rec.activation == "sigmoid":
+            saturated = float(((activated < 0.01) | (activated > 0.99)).double().mean())
+        elif activated is not None and rec.activation == "tanh":
+            saturated = float((activated.abs() > 0.99).double().mean())
+        grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
+        grad = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))) if grads else None
+        update = None
+        if before is not None:
+            pairs: list[tuple[torch.Tensor, torch.Tensor]] = []
+            for name, param in module.named_parameters(recurse=False):
+                old = before.get(f"{rec.name}.{name}")
+                if old is not None:
+                    pairs.append((param.detach(), old))
+            if pairs:
+                change = sum(float((now - old).norm() ** 2) for now, old in pairs) ** 0.5
+                size = sum(float(old.norm() ** 2) for _, old in pairs) ** 0.5
+                update = change / size if size else None
+        # A confident output sigmoid is the goal, not a vanishing gradient: warn only inside the net.
+        warned = None if rec.index == last or _feeds_output(result, rec.index, last) else saturated
+        hint = _hint(dead, warned, grad, update)
+        report.append(LayerHealth(rec.name, rec.type, dead, saturated, grad, update, hint))
+    return report

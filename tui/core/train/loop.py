@@ -1,0 +1,137 @@
+"""The one training loop: walk a :class:`Trainer` and yield frozen updates, batched by time, errors as data.
+
+``nnview train`` prints the updates; the explorer's worker posts them to the screen. Whoever walks
+the generator never reads the live trainer: what it shows is in the update. Stopping is cheap: a
+caller that stops iterating stops training at the step boundary it is at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.train.trainer import EpochRecord, StepRecord
+
+if TYPE_CHECKING:
+    from tui.core.train.trainer import Trainer
+
+# Seconds between updates: often enough for a live curve, rarely enough that drawing them does not
+# take the GIL the steps need.
+UPDATE_EVERY = 0.15
+
+
+@dataclass(frozen=True)
+class TrainingUpdate:
+    """Where training is, taken under the lock right after a step (or a step that failed).
+
+    Attributes:
+        epoch: the epoch in progress, from 1; once done, the last one.
+        epochs: epochs in all.
+        step: optimizer steps taken so far.
+        steps_per_epoch: mini-batches in one epoch.
+        done: whether every epoch has run.
+        lr: the learning rate of the optimizer's first parameter group.
+        steps_per_second: the steps this loop took over the seconds since it started.
+        steps: the steps since the previous update, oldest first (losses and accuracies).
+        epoch_record: the epoch that the last of ``steps`` ended, if it ended one.
+        error: why the next step failed (the weights are as before it); the loop ends with it.
+        final: whether the loop ends after this update (done, paused, the step limit, or an error).
+    """
+
+    epoch: int
+    epochs: int
+    step: int
+    steps_per_epoch: int
+    done: bool
+    lr: float
+    steps_per_second: float
+    steps: tuple[StepRecord, ...] = ()
+    epoch_record: EpochRecord | None = None
+    error: ErrorRecord | None = None
+    final: bool = False
+
+    @property
+    def reason(self) -> str:
+        """Why training stops here: ``error``, ``done`` or ``paused`` (meaningful on a final update)."""
+        if self.error is not None:
+            return "error"
+        return "done" if self.done else "paused"
+
+
+def training_updates(
+    trainer: Trainer,
+    *,
+    every: float = UPDATE_EVERY,
+    pause: threading.Event | None = None,
+    max_steps: int | None = None,
+    lock: AbstractContextManager[Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Generator[TrainingUpdate, None, None]:
+    """Step ``trainer`` until it is done, paused, at ``max_steps`` or failing; yield what happened.
+
+    An update comes after the first step (so a screen shows training at once), then whenever
+    ``every`` seconds have passed since the last one, and always when a step ends an epoch, when
+    training is done, when ``pause`` is set (checked after each step: at least one step runs), at
+    ``max_steps`` steps, and when a step fails.
+
+    Args:
+        trainer: the trainer to step (already built and checked).
+        every: seconds between updates while nothing else asks for one.
+        pause: set it from another thread to stop at the next step boundary.
+        max_steps: stop after this many steps (``s`` in the explorer trains one); ``None``: no limit.
+        lock: held around each step and the snapshot after it (the session's model lock), so a
+            trace of the same model never overlaps a step.
+        clock: seconds, monotonic (tests inject their own).
+
+    Yields:
+        Frozen updates; the last one has ``final`` set. A step that fails with a user error ends
+        the loop with an update whose ``error`` says why. Any other exception is nnview's own
+        failure and propagates.
+    """
+    guard: AbstractContextManager[Any] = lock if lock is not None else contextlib.nullcontext()
+    started = last = clock()
+    first = trainer.step_count
+    pending: list[StepRecord] = []
+    taken = 0
+    while True:
+        epoch: EpochRecord | None = None
+        error: ErrorRecord | None = None
+        with guard:
+            if not trainer.done:
+                try:
+                    outcome = trainer.step()
+                except NnviewError as exc:
+                    error = exc.record
+                else:
+                    taken += 1
+                    pending.append(outcome.step)
+                    epoch = outcome.epoch
+            now = clock()
+            done = trainer.done
+            paused = pause is not None and pause.is_set()
+            final = error is not None or done or paused or (max_steps is not None and taken >= max_steps)
+            if not (final or epoch is not None or taken == 1 or now - last >= every):
+                continue
+            update = TrainingUpdate(
+                epoch=min(trainer.epoch + 1, trainer.config.epochs),
+                epochs=trainer.config.epochs,
+                step=trainer.step_count,
+                steps_per_epoch=trainer.steps_per_epoch,
+                done=done,
+                lr=float(trainer.optimizer.param_groups[0]["lr"]),
+                steps_per_second=(trainer.step_count - first) / max(now - started, 1e-9),
+                steps=tuple(pending),
+                epoch_record=epoch,
+                error=error,
+                final=final,
+            )
+        yield update  # outside the lock: a caller that takes its time holds no one up
+        pending, last = [], now
+        if final:
+            return

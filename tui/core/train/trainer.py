@@ -1,0 +1,294 @@
+"""The seed's training loop, done right, as a step API a worker can drive and stop between steps.
+
+``Trainer.step()`` trains one mini-batch (forward, loss, zero_grad, backward, optimizer step) and,
+at the end of an epoch, evaluates on the validation split. It never touches a UI. The one loop that
+walks it is ``tui.core.train.loop.training_updates``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from tui.core.dtypes import as_model_input, model_float_dtype
+from tui.core.example_input import ExampleInput
+from tui.core.guest.usercode import describe_exception, sandboxed_process_state, user_location
+from tui.core.load.datasets import TrainingData
+from tui.core.load.validate import LOSSES as LOSSES  # re-exported: the screens read them from here
+from tui.core.load.validate import OPTIMIZERS as OPTIMIZERS
+from tui.core.load.validate import check_settings
+from tui.core.records import ErrorRecord, NnviewError
+from tui.core.trace.tracing import trace_model
+from tui.core.train.loss_fit import check_loss_on_sample, check_output_width
+from tui.core.train.setup import FLOAT16_ADAM_EPS as FLOAT16_ADAM_EPS  # re-exported: tests and callers read it here
+from tui.core.train.setup import accuracy_counts, loss_function, make_optimizer
+from tui.core.train.setup import resolve_device as resolve_device
+
+# Below this many multiply-accumulates per step, torch's second OpenMP thread costs more than it
+# gives: measured 67 vs 933 steps/s for models/simple.py on a busy 2-core machine.
+SMALL_STEP_MACS = 50_000_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters.
+
+    ``optimizer=None`` and ``lr=None`` use the file's ``optimizer(params)`` when it has one, else
+    Adam at 0.01 (the seed's); ``loss=None`` uses the file's ``loss``, else infers one from the data
+    (integer labels -> cross-entropy on raw logits, float targets -> MSE). ``threads=None`` runs
+    small steps (under SMALL_STEP_MACS) on one CPU thread and leaves torch's default otherwise.
+    """
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float | None = None
+    optimizer: str | None = None
+    loss: str | None = None
+    weight_decay: float = 0.0
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One optimizer step: its loss and (for classification) the batch accuracy."""
+
+    step: int
+    epoch: int
+    loss: float
+    accuracy: float | None
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """The end of an epoch: mean training loss and accuracy, and the validation figures."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    val_loss: float
+    train_accuracy: float | None
+    val_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one :meth:`Trainer.step` did: its step record, and the epoch record when it ended an epoch."""
+
+    step: StepRecord
+    epoch: EpochRecord | None = None
+
+
+class Trainer:
+    """Mini-batch training of ``model`` on ``data``; call :meth:`step` until :attr:`done`.
+
+    Deterministic under ``config.seed``: the shuffling has its own generator and the weights can be
+    put back with :meth:`reset_weights`.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        data: TrainingData,
+        config: TrainConfig,
+        namespace: dict[str, Any] | None = None,
+        user_files: tuple[str, ...] = (),
+    ) -> None:
+        namespace = namespace or {}
+        check_settings(asdict(config), "the training settings")
+        self.user_files = user_files
+        self.device = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.data = data
+        self.config = config
+        self.loss_fn, self.loss_name = loss_function(config, data, namespace)
+        self._namespace = namespace
+        self.initial_state = copy.deepcopy(model.state_dict())
+        with sandboxed_process_state(None, "nnview train", "checking the data against the model", user_files):
+            macs_per_sample = self.check_fit()
+        step_macs = 3 * macs_per_sample * config.batch_size  # forward + backward is about 3 forwards
+        self.threads_before = torch.get_num_threads()  # put back by close()
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        elif self.device.type == "cpu" and step_macs < SMALL_STEP_MACS:
+            torch.set_num_threads(1)
+        self.reset_weights(restore=False)
+
+    def close(self) -> None:
+        """Training is over: give torch back the thread count it had before this trainer set its own."""
+        if torch.get_num_threads() != self.threads_before:
+            torch.set_num_threads(self.threads_before)
+
+    def reset_weights(self, restore: bool = True) -> None:
+        """Back to the weights the model started with, a fresh optimizer and step 0."""
+        if restore:
+            self.model.load_state_dict(self.initial_state)
+        torch.manual_seed(self.config.seed)
+        self.optimizer = make_optimizer(self.config, self.model.parameters(), self._namespace)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.step_count = 0
+        self.epoch = 0
+        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.position = 0
+        self._epoch_losses: list[float] = []
+        self._epoch_correct = 0
+        self._epoch_seen = 0
+
+    def reconfigure(self, config: TrainConfig) -> None:
+        """New hyperparameters from here on: the weights stay, the optimizer and loss are rebuilt.
+
+        A new batch size starts a fresh pass over the data; the epoch and step counts carry on.
+        """
+        check_settings(asdict(config), "the training settings")
+        self.loss_fn, self.loss_name = loss_function(config, self.data, self._namespace)
+        restart = config.batch_size != self.config.batch_size
+        self.config = config
+        self.optimizer = make_optimizer(config, self.model.parameters(), self._namespace)
+        if restart:
+            self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+            self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Mini-batches in one pass over the training split."""
+        return math.ceil(len(self.data.x_train) / self.config.batch_size)
+
+    @property
+    def done(self) -> bool:
+        """Whether all epochs have run."""
+        return self.epoch >= self.config.epochs
+
+    def check_fit(self) -> int:
+        """Refuse data that does not fit the model before any step, saying what to change.
+
+        Returns:
+            The model's MACs for one sample.
+
+        Raises:
+            NnviewError: a diagnosed forward error on a sample batch, or labels beyond the outputs.
+        """
+        sample = self._input(self.data.x_train[: min(2, len(self.data.x_train))])
+        try:
+            result = trace_model(self.model, ExampleInput((sample,)), budget_bytes=0, stats=False)
+        except NnviewError as exc:
+            shape = "x".join(str(d) for d in self.data.features)
+            message = f"{self.data.source} (samples of shape {shape}) does not fit the model: {exc.record.message}"
+            raise NnviewError(replace(exc.record, message=message)) from exc
+        check_output_width(self.data, result.layers[0].outputs, self.loss_name, self._loss_inferred)
+        target = self.data.y_train[: len(sample)].to(self.device)
+        check_loss_on_sample(self.model, sample, target, (self.loss_fn, self.loss_name, self._loss_inferred), self.data)
+        return result.totals.macs // max(1, len(sample))
+
+    @property
+    def _loss_inferred(self) -> bool:
+        """Whether nnview picked the loss from the targets (no --loss and no loss in the file)."""
+        return self.config.loss is None and not callable(self._namespace.get("loss"))
+
+    def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        size = self.config.batch_size
+        picks = self.order[self.position : self.position + size]
+        self.position += size
+        return self._input(self.data.x_train[picks]), self.data.y_train[picks].to(self.device)
+
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        """Features on the model's device, in its floating dtype (data is float32; a model may be float64)."""
+        return as_model_input(x.to(self.device), model_float_dtype(self.model))
+
+    def _accuracy_counts(self, output: torch.Tensor, target: torch.Tensor) -> tuple[int, int] | None:
+        return accuracy_counts(output, target, self.loss_fn, self.loss_name)
+
+    def step(self) -> StepOutcome:
+        """Train one mini-batch; at the end of an epoch also evaluate and start the next one.
+
+        The user's forward and loss run as guests: what they change in the process is put back.
+
+        Returns:
+            The step's record, with the epoch's record when this step ended an epoch.
+
+        Raises:
+            NnviewError: when the loss becomes NaN or infinite (naming the first layer that did).
+        """
+        with sandboxed_process_state(None, "nnview train", "a training step", self.user_files):
+            return self._step()
+
+    def _step(self) -> StepOutcome:
+        self.model.train()
+        x, y = self._batch()
+        self.optimizer.zero_grad()
+        try:
+            output = self.model(x)
+            loss = self.loss_fn(output, y)
+            if not torch.isfinite(loss):
+                raise self._non_finite(x, float(loss.detach()))
+            loss.backward()
+            self.optimizer.step()
+        except NnviewError:
+            raise
+        except Exception as exc:  # the user's forward or loss failed mid-training: report, don't crash
+            location = user_location(exc, self.user_files)
+            where = f" at {location}" if location else ""
+            raise NnviewError(
+                ErrorRecord(
+                    kind="forward",
+                    message=f"step {self.step_count + 1} failed: {describe_exception(exc)}{where}",
+                    hint="fix the model file (it reloads on save) or the data; the weights are as before this step",
+                    location=location,
+                )
+            ) from exc
+        self.step_count += 1
+        value = float(loss.detach())
+        self._epoch_losses.append(value * len(x))
+        counts = self._accuracy_counts(output.detach(), y)
+        accuracy = None
+        if counts is not None:
+            self._epoch_correct += counts[0]
+            self._epoch_seen += counts[1]
+            accuracy = counts[0] / counts[1]
+        record = StepRecord(self.step_count, self.epoch + 1, value, accuracy)
+        if self.position < len(self.order):
+            return StepOutcome(record)
+        return StepOutcome(record, self._finish_epoch())
+
+    def _finish_epoch(self) -> EpochRecord:
+        train_loss = sum(self._epoch_losses) / len(self.data.x_train)
+        train_accuracy = self._epoch_correct / self._epoch_seen if self._epoch_seen else None
+        val_loss, val_accuracy = self.evaluate()
+        self.epoch += 1
+        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
+        return EpochRecord(self.epoch, self.config.epochs, train_loss, val_loss, train_accuracy, val_accuracy)
+
+    def evaluate(self) -> tuple[float, float | None]:
+        """Loss and accuracy on the validation split, in eval mode without gradients."""
+        with sandboxed_process_state(None, "nnview train", "evaluating", self.user_files):
+            return self._evaluate()
+
+    def _evaluate(self) -> tuple[float, float | None]:
+        self.model.eval()
+        with torch.no_grad():
+            x, y = self._input(self.data.x_val), self.data.y_val.to(self.device)
+            output = self.model(x)
+            loss = float(self.loss_fn(output, y))
+            counts = self._accuracy_counts(output, y)
+        return loss, (counts[0] / counts[1] if counts else None)
+
+    def _non_finite(self, x: torch.Tensor, loss: float) -> NnviewError:
+        """Name the first layer whose output is NaN or infinite on this batch."""
+        result = trace_model(self.model, ExampleInput((x,)), budget_bytes=0)
+        first = next((r for r in result.layers[1:] if r.stats and r.stats.nonfinite_frac > 0), None)
+        where = f"; the first layer with non-finite outputs is {first.name} ({first.type})" if first else ""
+        return NnviewError(
+            ErrorRecord(
+                kind="forward",
+                message=f"the loss became {loss} at step {self.step_count + 1}{where}",
+                hint="lower the learning rate, check the data for NaN/inf, or reset the weights",
+                layer=first.name if first else None,
+                type=first.type if first else None,
+            )
+        )
