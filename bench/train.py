@@ -317,7 +317,7 @@ class FrameProbe:
 def instrument_steps(trainer: Any, stats: TuiStats) -> list[float]:
     """Wrap this trainer's ``step``: returns [first start, last end], kept up to date, and fills ``stats``."""
     span: list[float] = []
-    step = trainer.step
+    step = trainer.step_in_guest
 
     def timed_step() -> Any:
         began, cpu = time.perf_counter(), time.thread_time()
@@ -332,7 +332,7 @@ def instrument_steps(trainer: Any, stats: TuiStats) -> list[float]:
         span[1] = ended
         return outcome
 
-    trainer.step = timed_step
+    trainer.step_in_guest = timed_step
     return span
 
 

@@ -70,7 +70,7 @@ def test_a_failing_step_ends_the_loop_with_the_error_as_data() -> None:
 def test_pause_is_honoured_at_the_next_step_boundary() -> None:
     trainer = simple_trainer()
     pause = threading.Event()
-    step = trainer.step
+    step = trainer.step_in_guest
 
     def step_then_pause_at_3() -> StepOutcome:
         outcome = step()
@@ -78,7 +78,7 @@ def test_pause_is_honoured_at_the_next_step_boundary() -> None:
             pause.set()  # as if t came in while step 3 ran
         return outcome
 
-    trainer.step = step_then_pause_at_3  # type: ignore[method-assign]
+    trainer.step_in_guest = step_then_pause_at_3  # type: ignore[method-assign]
     updates = list(training_updates(trainer, pause=pause, clock=lambda: 0.0))
     assert [[s.step for s in u.steps] for u in updates] == [[1], [2, 3]]
     assert (updates[-1].final, updates[-1].reason, trainer.step_count) == (True, "paused", 3)
@@ -102,7 +102,7 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
     running = {"step": 0, "trace": 0}
     overlaps: list[str] = []
     held: list[bool] = []
-    step, trace = trainer.step, tracing_module.trace_model
+    step, trace = trainer.step_in_guest, tracing_module.trace_model
 
     def slow_step() -> StepOutcome:
         held.append(session.lock._is_owned())  # type: ignore[attr-defined]
@@ -123,7 +123,7 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
         running["trace"] -= 1
         return result
 
-    trainer.step = slow_step  # type: ignore[method-assign]
+    trainer.step_in_guest = slow_step  # type: ignore[method-assign]
     monkeypatch.setattr(tracing_module, "trace_model", slow_trace)
     items: list[TrainingUpdate | LiveView] = []
     worker = threading.Thread(target=lambda: items.extend(live_training(session, trainer, retrace_every=0.0)))

@@ -147,7 +147,7 @@ async def test_a_crash_in_the_training_worker_stops_training_and_s_answers_again
         raise RuntimeError("cuda went away")
 
     async with explorer(XOR) as (pilot, screen):
-        monkeypatch.setattr(Trainer, "step", broken)
+        monkeypatch.setattr(Trainer, "step_in_guest", broken)
         await pilot.press("t")
         await until(pilot, lambda: len(calls) == 1 and not screen.training)
         status = text(screen, "#training-status")

@@ -151,7 +151,7 @@ async def test_a_training_worker_dying_of_an_unexpected_error_shows_it_and_keeps
         def broken_step() -> None:
             raise ZeroDivisionError("inside nnview's trainer")
 
-        monkeypatch.setattr(screen.trainer, "step", broken_step)
+        monkeypatch.setattr(screen.trainer, "step_in_guest", broken_step)
         await pilot.press("s")
         await until(pilot, lambda: "training stopped" in status(screen))
         assert "inside nnview's trainer" in status(screen)

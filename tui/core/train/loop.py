@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 # Seconds between updates: often enough for a live curve, rarely enough that drawing them does not
 # take the GIL the steps need.
 UPDATE_EVERY = 0.15
+# Longest hold of the model's lock by a run of steps: a trace (``b``, a reload) waits at most this long.
+HOLD_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -95,43 +97,66 @@ def training_updates(
         failure and propagates.
     """
     guard: AbstractContextManager[Any] = lock if lock is not None else contextlib.nullcontext()
-    started = last = clock()
+    started = last = now = clock()
     first = trainer.step_count
     pending: list[StepRecord] = []
     taken = 0
     while True:
         epoch: EpochRecord | None = None
         error: ErrorRecord | None = None
-        with guard:
-            if not trainer.done:
-                try:
-                    outcome = trainer.step()
-                except NnviewError as exc:
-                    error = exc.record
-                else:
-                    taken += 1
-                    pending.append(outcome.step)
-                    epoch = outcome.epoch
-            now = clock()
-            done = trainer.done
-            paused = pause is not None and pause.is_set()
-            final = error is not None or done or paused or (max_steps is not None and taken >= max_steps)
-            if not (final or epoch is not None or taken == 1 or now - last >= every):
-                continue
-            update = TrainingUpdate(
-                epoch=min(trainer.epoch + 1, trainer.config.epochs),
-                epochs=trainer.config.epochs,
-                step=trainer.step_count,
-                steps_per_epoch=trainer.steps_per_epoch,
-                done=done,
-                lr=float(trainer.optimizer.param_groups[0]["lr"]),
-                steps_per_second=(trainer.step_count - first) / max(now - started, 1e-9),
-                steps=tuple(pending),
-                epoch_record=epoch,
-                error=error,
-                final=final,
-            )
+        update: TrainingUpdate | None = None
+        # One hold of the lock and one entry into the guest guard for a run of steps (entering the
+        # guard costs more than a small model's step); both are let go at least every HOLD_SECONDS,
+        # so a trace asked for meanwhile waits no longer than that.
+        with guard, trainer.guest():
+            held = now  # when the last step ended: close enough, and the clock is read once per step
+            while update is None:
+                if not trainer.done:
+                    try:
+                        outcome = trainer.step_in_guest()
+                    except NnviewError as exc:
+                        error = exc.record
+                    else:
+                        taken += 1
+                        pending.append(outcome.step)
+                        epoch = outcome.epoch
+                now = clock()
+                done = trainer.done
+                paused = pause is not None and pause.is_set()
+                final = error is not None or done or paused or (max_steps is not None and taken >= max_steps)
+                if final or epoch is not None or taken == 1 or now - last >= every:
+                    update = _snapshot(trainer, pending, epoch, error, final, first, now - started)
+                elif now - held >= HOLD_SECONDS:
+                    break
+        if update is None:
+            time.sleep(0)  # let a thread waiting for the lock take it before the next run of steps does
+            continue
         yield update  # outside the lock: a caller that takes its time holds no one up
         pending, last = [], now
-        if final:
+        if update.final:
             return
+
+
+def _snapshot(
+    trainer: Trainer,
+    pending: list[StepRecord],
+    epoch: EpochRecord | None,
+    error: ErrorRecord | None,
+    final: bool,
+    first: int,
+    seconds: float,
+) -> TrainingUpdate:
+    """The update after the steps in ``pending``, read from the trainer while the lock is held."""
+    return TrainingUpdate(
+        epoch=min(trainer.epoch + 1, trainer.config.epochs),
+        epochs=trainer.config.epochs,
+        step=trainer.step_count,
+        steps_per_epoch=trainer.steps_per_epoch,
+        done=trainer.done,
+        lr=float(trainer.optimizer.param_groups[0]["lr"]),
+        steps_per_second=(trainer.step_count - first) / max(seconds, 1e-9),
+        steps=tuple(pending),
+        epoch_record=epoch,
+        error=error,
+        final=final,
+    )

@@ -113,8 +113,12 @@ def accuracy_counts(
                 return None  # a regression on whole numbers (--loss mse) has no accuracy
             threshold = 0.5 if isinstance(loss_fn, nn.BCELoss) else 0.0
             predicted = (output.squeeze(-1) > threshold).long()
-        else:
+        elif output.shape[:1] + output.shape[2:] == target.shape:  # (N, C, ...) like CrossEntropyLoss
+            predicted = output.argmax(dim=1)
+        elif output.shape[:-1] == target.shape:  # classes last: (N, L, C) for a loss of the file's own
             predicted = output.argmax(dim=-1)
+        else:
+            return None
         return int((predicted == target).sum()), target.numel()
     if target.is_floating_point() and output.shape == target.shape and bool(((target == 0) | (target == 1)).all()):
         threshold = 0.5 if isinstance(loss_fn, nn.BCELoss) else 0.0  # probabilities vs logits

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -17,6 +18,7 @@ from torch import nn
 
 from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.example_input import ExampleInput
+from tui.core.guest.output import Captured
 from tui.core.guest.usercode import describe_exception, sandboxed_process_state, user_location
 from tui.core.load.datasets import TrainingData
 from tui.core.load.validate import LOSSES as LOSSES  # re-exported: the screens read them from here
@@ -214,18 +216,29 @@ class Trainer:
         Raises:
             NnviewError: when the loss becomes NaN or infinite (naming the first layer that did).
         """
-        with sandboxed_process_state(None, "nnview train", "a training step", self.user_files):
-            return self._step()
+        with self.guest():
+            return self.step_in_guest()
 
-    def _step(self) -> StepOutcome:
-        self.model.train()
+    def guest(self) -> AbstractContextManager[Captured]:
+        """The guard the user's forward and loss run inside: output captured, process state put back.
+
+        Entering it costs tens of microseconds (more than a small model's step), so the training loop
+        enters it once for a run of steps and calls :meth:`step_in_guest` inside.
+        """
+        return sandboxed_process_state(None, "nnview train", "a training step", self.user_files)
+
+    def step_in_guest(self) -> StepOutcome:
+        """:meth:`step`, for a caller already inside :meth:`guest`."""
+        if not self.model.training:  # a trace or an evaluation puts the whole tree in eval mode
+            self.model.train()
         x, y = self._batch()
         self.optimizer.zero_grad()
         try:
             output = self.model(x)
             loss = self.loss_fn(output, y)
-            if not torch.isfinite(loss):
-                raise self._non_finite(x, float(loss.detach()))
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise self._non_finite(x, value)
             loss.backward()
             self.optimizer.step()
         except NnviewError:
@@ -242,7 +255,6 @@ class Trainer:
                 )
             ) from exc
         self.step_count += 1
-        value = float(loss.detach())
         self._epoch_losses.append(value * len(x))
         counts = self._accuracy_counts(output.detach(), y)
         accuracy = None
