@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+import torch
 
 from tests.conftest import MODELS
 from tui.core.live_training import LiveView, live_training
@@ -141,3 +142,40 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
     views = [item for item in items if isinstance(item, LiveView)]
     assert len(views) == len([u for u in items if isinstance(u, TrainingUpdate)])  # re-traced after every update
     assert all(v.result is not None and v.health for v in views)
+
+
+def test_the_guest_guard_is_entered_once_per_run_of_steps_and_the_lock_let_go_between_runs() -> None:
+    """Entering the guard costs more than a small model's step: a frozen clock gives one entry per update."""
+    trainer = simple_trainer()
+    guest = trainer.guest
+    entries: list[int] = []
+
+    def counted_guest() -> object:
+        entries.append(trainer.step_count)
+        return guest()
+
+    trainer.guest = counted_guest  # type: ignore[method-assign]
+    updates = list(training_updates(trainer, clock=lambda: 0.0))
+    assert [u.step for u in updates] == [1, 25, 50] and entries == [0, 1, 25]
+    # A clock that moves 1/64 s per step (exact in binary): the lock is let go once HOLD_SECONDS (20 ms)
+    # have passed, after every 2 steps, though an update (every 0.15 s) comes only every 10 steps.
+    trainer = simple_trainer(epochs=1)
+    guest = trainer.guest
+    entries.clear()
+    trainer.guest = counted_guest  # type: ignore[method-assign]
+    updates = list(training_updates(trainer, clock=ticks(1 / 64)))
+    assert [u.step for u in updates] == [1, 11, 21, 25]
+    assert entries == [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]
+
+
+def test_accuracy_reads_the_class_dimension_of_a_sequence_output() -> None:
+    from tui.core.train.setup import accuracy_counts
+
+    loss = torch.nn.CrossEntropyLoss()
+    logits = torch.zeros(2, 3, 4)  # (N, C, L): CrossEntropyLoss's layout for 2 sequences of 4 tokens
+    logits[:, 2, :] = 1.0  # class 2 everywhere
+    target = torch.tensor([[2, 2, 0, 2], [2, 1, 2, 2]])
+    assert accuracy_counts(logits, target, loss, "cross_entropy") == (6, 8)
+    last = logits.transpose(1, 2)  # (N, L, C): a loss of the file's own with classes last
+    assert accuracy_counts(last, target, loss, "cross_entropy") == (6, 8)
+    assert accuracy_counts(torch.zeros(2, 3, 5), target, loss, "cross_entropy") is None  # neither layout fits

@@ -23,6 +23,7 @@ from tui.text import header_notes, human_count, spec_text
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
 from tui.widgets.layer_table import LayerTable
+from tui.widgets.redraw import show_text
 from tui.widgets.training_panel import TrainingPanel
 
 # torch loads in the trace worker, never before the first frame ("loading …"): whatever imports it is
@@ -128,7 +129,7 @@ class ExplorerScreen(TrainingScreen):
         self.query_one("#error", ErrorView).show(message.error, partial_trace(message.error))
         header = Text(f"nnview  {self.session.options.model_ref}  ", style="bold")
         header.append(f"error [{message.error.kind}]", style="bold red")
-        self.query_one("#model-header", Static).update(header)
+        show_text(self.query_one("#model-header", Static), header)
         self.query_one("#model-notes", Static).display = False
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -190,7 +191,7 @@ class ExplorerScreen(TrainingScreen):
         found = running.where()
         if found is not None:
             text.append(f"  in {found[1]}() at {found[0]}")
-        self.query_one("#model-header", Static).update(text)
+        show_text(self.query_one("#model-header", Static), text)
 
     def _show_header(self, result: TraceResult) -> None:
         """What was traced (one line), and below it, only when there is any, what the figures leave out."""
@@ -200,9 +201,9 @@ class ExplorerScreen(TrainingScreen):
         text.append(f"  input {', '.join(spec_text(spec) for spec in result.inputs)}")
         text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
         notes = header_notes(result)
-        self.query_one("#model-header", Static).update(text)
+        show_text(self.query_one("#model-header", Static), text)
         shown = self.query_one("#model-notes", Static)
-        shown.update(Text("  ".join(notes)))
+        show_text(shown, Text("  ".join(notes)))
         shown.display = bool(notes)
 
     def _show_detail(self) -> None:
@@ -246,7 +247,8 @@ class ExplorerScreen(TrainingScreen):
             self.notify("Pause training (t) before reloading", severity="warning")
             return
         self.drop_trainer()
-        self.query_one("#model-header", Static).update(Text(f"nnview  reloading {self.session.options.model_ref} …"))
+        reloading = Text(f"nnview  reloading {self.session.options.model_ref} …")
+        show_text(self.query_one("#model-header", Static), reloading)
         self.trace("reload")
 
     def action_focus_detail(self) -> None:

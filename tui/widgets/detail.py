@@ -13,6 +13,7 @@ from textual.widgets import Static
 from tui.core.records import LayerRecord, OutputStats
 from tui.text import compact_shape, compact_spec, exact_count
 from tui.widgets.plots import HistogramPlot
+from tui.widgets.redraw import show_text
 
 if TYPE_CHECKING:  # sample_view imports torch; this panel only reads the views the explorer hands it
     from tui.core.explain.sample_view import SampleView
@@ -107,10 +108,10 @@ class DetailPanel(VerticalScroll):
 
     def show(self, rec: LayerRecord, view: SampleView) -> None:
         """Display ``rec`` and ``view`` (both made by the core)."""
-        self.query_one("#detail-facts", Static).update(layer_facts(rec))
-        self.query_one("#detail-classes", Static).update(class_table(view))
+        show_text(self.query_one("#detail-facts", Static), layer_facts(rec))
+        show_text(self.query_one("#detail-classes", Static), class_table(view))
         values = Text(view.missing, style="italic") if view.missing else neuron_bars(view)
-        self.query_one("#detail-values", Static).update(values)
+        show_text(self.query_one("#detail-values", Static), values)
         histogram = self.query_one("#detail-histogram", HistogramPlot)
         histogram.display = bool(view.histogram)
         histogram.show_histogram(view.histogram, f"values of sample {view.sample + 1}")

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
+from typing_extensions import Self
 
 from tui.core.records import LayerRecord, TraceResult
 from tui.text import joined, layer_cells
@@ -130,16 +133,41 @@ class LayerTable(DataTable[str | Text]):
         return all(_structure(a) == _structure(b) for a, b in zip(old.layers, result.layers, strict=True))
 
     def _update_stats(self, result: TraceResult) -> None:
+        """Rewrite the statistic cells whose text changed, and repaint only those cells.
+
+        ``DataTable.update_cell`` repaints the whole table; while training that is several KB a
+        second to the terminal for a few changed numbers. Its whole-widget refresh is held back here
+        and each changed cell's region is refreshed instead (unless a column had to widen).
+        """
         self.result = result
-        for index in self.visible_rows:
-            for title, value in zip(STATS, stat_cells(result.layers[index]), strict=True):
-                if str(self.get_cell(str(index), title)) == value:
-                    continue  # unchanged text: leave the cell (and its cached render) alone
-                column = self.columns[ColumnKey(title)]
-                wider = len(value) + 1 > column.width  # fixed widths: a longer number would be cut
-                column.width = max(column.width, len(value) + 1)
-                cell = Text(value, style="bold reverse red") if index == self.marked else value
-                self.update_cell(str(index), title, cell, update_width=wider)
+        changed: list[Coordinate] = []
+        wider = False
+        self._cells_only = True
+        try:
+            for row, index in enumerate(self.visible_rows):
+                for title, value in zip(STATS, stat_cells(result.layers[index]), strict=True):
+                    if str(self.get_cell(str(index), title)) == value:
+                        continue  # unchanged text: leave the cell (and its cached render) alone
+                    column = self.columns[ColumnKey(title)]
+                    widen = len(value) + 1 > column.width  # fixed widths: a longer number would be cut
+                    wider = wider or widen
+                    column.width = max(column.width, len(value) + 1)
+                    cell = Text(value, style="bold reverse red") if index == self.marked else value
+                    self.update_cell(str(index), title, cell, update_width=widen)
+                    changed.append(Coordinate(row, self.get_column_index(title)))
+        finally:
+            self._cells_only = False
+        if wider:
+            self.refresh()
+            return
+        for coordinate in changed:
+            self.refresh_coordinate(coordinate)
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        """Widget.refresh, except the whole-table repaint ``update_cell`` asks for during a live update."""
+        if getattr(self, "_cells_only", False) and not regions and not layout and not recompose:
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _hidden(self, index: int, parents: dict[int, int | None]) -> bool:
         parent = parents[index]

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from tui.widgets.plots import ScatterPlot
+from tui.widgets.redraw import release_height, show_text
 
 if TYPE_CHECKING:
     from tui.core.train.boundary import DecisionBoundary
@@ -20,8 +21,8 @@ if TYPE_CHECKING:
     from tui.core.train.loop import TrainingUpdate
     from tui.core.train.trainer import EpochRecord
 
-REDRAW_EVERY = 0.5  # seconds between curve redraws while training
-STATUS_EVERY = 0.25  # seconds between status-line redraws while training (the last update always shows)
+REDRAW_EVERY = 1.0  # seconds between curve redraws while training
+STATUS_EVERY = 0.5  # seconds between status-line redraws while training (the last update always shows)
 MAX_STEP_POINTS = 300  # the step-loss series is thinned to this many points for drawing
 
 
@@ -101,6 +102,8 @@ class TrainingPanel(Vertical):
     def reset(self) -> None:
         """Forget the curves (after the weights were reset)."""
         self.step_losses, self.epochs = [], []
+        for line in self.query(Static):
+            release_height(line)
         self._redraw()
 
     def show_update(self, update: TrainingUpdate, running: bool) -> None:
@@ -149,7 +152,7 @@ class TrainingPanel(Vertical):
             self.status_timer.stop()
             self.status_timer = None
         self.status = None
-        self.query_one("#training-status", Static).update(text)
+        show_text(self.query_one("#training-status", Static), text, grow_only=True)
 
     def show_boundary(self, boundary: DecisionBoundary, epoch: int) -> None:
         """The predicted class over the plane (dots) with the validation points (x), per class."""
@@ -168,4 +171,4 @@ class TrainingPanel(Vertical):
 
     def show_health(self, health: list[LayerHealth]) -> None:
         """The per-layer health lines."""
-        self.query_one("#training-health", Static).update(health_text(health))
+        show_text(self.query_one("#training-health", Static), health_text(health), grow_only=True)
