@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 
-import simple  # noqa: E402 - after the path is set
+import simple
 
 
 class SimpleNN(simple.SimpleNN):
