@@ -17,8 +17,9 @@ from tui.core.live_training import LiveView, live_training
 from tui.core.session import ModelSession, SessionOptions
 from tui.core.trace import tracing as tracing_module  # the session imports trace_model from here at call time
 from tui.core.train.loop import TrainingUpdate, training_updates
+from tui.core.train.records import StepOutcome
 from tui.core.train.run import TrainOptions, open_training
-from tui.core.train.trainer import StepOutcome, TrainConfig, Trainer
+from tui.core.train.trainer import TrainConfig, Trainer
 
 SIMPLE = str(MODELS / "simple.py")  # 800 training samples: 25 batches of 32 per epoch
 

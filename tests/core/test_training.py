@@ -14,8 +14,9 @@ from tui.core.load.model_file import load_model
 from tui.core.records import NnviewError
 from tui.core.train.health import layer_health
 from tui.core.train.loop import training_updates
+from tui.core.train.records import EpochRecord, StepOutcome
 from tui.core.train.run import TrainOptions, open_training
-from tui.core.train.trainer import EpochRecord, StepOutcome, TrainConfig, Trainer
+from tui.core.train.trainer import TrainConfig, Trainer
 
 
 def final_epoch(trainer: Trainer) -> EpochRecord:

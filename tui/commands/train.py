@@ -16,8 +16,8 @@ from tui.commands.arguments import Parser, parse, report_error
 
 if TYPE_CHECKING:
     from tui.core.train.loop import TrainingUpdate
+    from tui.core.train.records import EpochRecord
     from tui.core.train.run import TrainingSession
-    from tui.core.train.trainer import EpochRecord
 
 T = TypeVar("T")
 EXIT_USER_ERROR = 2

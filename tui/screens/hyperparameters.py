@@ -10,9 +10,9 @@ from textual.containers import Grid, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select, Static
 
-from tui.core.load.validate import parse_field
+from tui.core.load.validate import LOSSES, OPTIMIZERS, parse_field
 from tui.core.records import NnviewError
-from tui.core.train.trainer import LOSSES, OPTIMIZERS, TrainConfig
+from tui.core.train.trainer import TrainConfig
 
 # setting (tui.core.load.validate.RULES) -> the Input's id and its label in messages
 FIELDS = (("lr", "#lr", "learning rate"), ("batch_size", "#batch-size", "batch size"), ("epochs", "#epochs", "epochs"))

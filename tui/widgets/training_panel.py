@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from tui.core.train.boundary import DecisionBoundary
     from tui.core.train.health import LayerHealth
     from tui.core.train.loop import TrainingUpdate
-    from tui.core.train.trainer import EpochRecord
+    from tui.core.train.records import EpochRecord
 
 REDRAW_EVERY = 1.0  # seconds between curve redraws while training
 STATUS_EVERY = 0.5  # seconds between status-line redraws while training (the last update always shows)

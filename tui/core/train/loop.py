@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tui.core.records import ErrorRecord, NnviewError
-from tui.core.train.trainer import EpochRecord, StepRecord
+from tui.core.train.records import EpochRecord, StepRecord
 
 if TYPE_CHECKING:
     from tui.core.train.trainer import Trainer

@@ -15,7 +15,8 @@ from tui.core.load.save_path import SaveFailed, save_rescue
 from tui.core.load.validate import check_hyperparameters
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.train.loop import TrainingUpdate, training_updates
-from tui.core.train.trainer import EpochRecord, TrainConfig, Trainer
+from tui.core.train.records import EpochRecord
+from tui.core.train.trainer import TrainConfig, Trainer
 
 
 @dataclass(frozen=True)

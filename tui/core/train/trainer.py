@@ -21,12 +21,12 @@ from tui.core.example_input import ExampleInput
 from tui.core.guest.output import Captured
 from tui.core.guest.usercode import describe_exception, sandboxed_process_state, user_location
 from tui.core.load.datasets import TrainingData
-from tui.core.load.validate import LOSSES as LOSSES  # re-exported: the screens read them from here
-from tui.core.load.validate import OPTIMIZERS as OPTIMIZERS
 from tui.core.load.validate import check_settings
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.trace.tracing import trace_model
+from tui.core.train.batches import Block, next_batch
 from tui.core.train.loss_fit import check_loss_on_sample, check_output_width
+from tui.core.train.records import EpochRecord, StepOutcome, StepRecord
 from tui.core.train.setup import FLOAT16_ADAM_EPS as FLOAT16_ADAM_EPS  # re-exported: tests and callers read it here
 from tui.core.train.setup import accuracy_counts, loss_function, make_optimizer
 from tui.core.train.setup import resolve_device as resolve_device
@@ -55,36 +55,6 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     threads: int | None = None
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """One optimizer step: its loss and (for classification) the batch accuracy."""
-
-    step: int
-    epoch: int
-    loss: float
-    accuracy: float | None
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """The end of an epoch: mean training loss and accuracy, and the validation figures."""
-
-    epoch: int
-    epochs: int
-    train_loss: float
-    val_loss: float
-    train_accuracy: float | None
-    val_accuracy: float | None
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """What one :meth:`Trainer.step` did: its step record, and the epoch record when it ended an epoch."""
-
-    step: StepRecord
-    epoch: EpochRecord | None = None
 
 
 class Trainer:
@@ -138,6 +108,7 @@ class Trainer:
         self.epoch = 0
         self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
         self.position = 0
+        self._block: Block | None = None
         self._epoch_losses: list[float] = []
         self._epoch_correct = 0
         self._epoch_seen = 0
@@ -193,10 +164,14 @@ class Trainer:
         return self.config.loss is None and not callable(self._namespace.get("loss"))
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next mini-batch of this epoch's shuffled order, on the model's device and in its dtype."""
         size = self.config.batch_size
-        picks = self.order[self.position : self.position + size]
+        x, y, self._block = next_batch(self.data, self.order, self.position, size, self._block, self._device_batch)
         self.position += size
-        return self._input(self.data.x_train[picks]), self.data.y_train[picks].to(self.device)
+        return x, y
+
+    def _device_batch(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._input(x), y.to(self.device)
 
     def _input(self, x: torch.Tensor) -> torch.Tensor:
         """Features on the model's device, in its floating dtype (data is float32; a model may be float64)."""
