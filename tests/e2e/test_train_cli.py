@@ -53,6 +53,11 @@ def test_json_lines_and_user_errors_exit_2_without_traceback() -> None:
     done = nnview(str(MODELS / "xor.py"), "--json", "--epochs", "5")
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert [e["event"] for e in events].count("epoch") == 5
+    # Each epoch's line comes right after its last step, though one update may span several epochs.
+    kinds = [(e["event"], e["epoch"]) for e in events]
+    for epoch in range(1, 6):
+        last_step = max(i for i, kind in enumerate(kinds) if kind == ("step", epoch))
+        assert kinds[last_step + 1] == ("epoch", epoch)
     assert events[0] == {
         "event": "step",
         "step": 1,

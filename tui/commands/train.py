@@ -63,10 +63,15 @@ def epoch_line(event: EpochRecord) -> str:
 
 
 def json_lines(update: TrainingUpdate) -> str:
-    """One ``{"event": "step", ...}`` line per step of the update, then its ``{"event": "epoch", ...}`` line."""
-    lines = [json.dumps({"event": "step", **asdict(step)}) + "\n" for step in update.steps]
-    if update.epoch_record is not None:
-        lines.append(json.dumps({"event": "epoch", **asdict(update.epoch_record)}) + "\n")
+    """One ``{"event": "step", ...}`` line per step of the update, each epoch's line right after its last step."""
+    ended = {epoch.epoch: epoch for epoch in update.epoch_records}
+    lines = []
+    for i, step in enumerate(update.steps):
+        lines.append(json.dumps({"event": "step", **asdict(step)}) + "\n")
+        following = update.steps[i + 1].epoch if i + 1 < len(update.steps) else None
+        if step.epoch in ended and following != step.epoch:
+            lines.append(json.dumps({"event": "epoch", **asdict(ended.pop(step.epoch))}) + "\n")
+    lines += [json.dumps({"event": "epoch", **asdict(epoch)}) + "\n" for epoch in ended.values()]
     return "".join(lines)
 
 
@@ -189,8 +194,8 @@ def run_train(argv: Sequence[str]) -> int:
                 task = progress.add_task("training", total=total)
                 for update in updates:
                     progress.advance(task, len(update.steps))
-                    if update.epoch_record is not None:
-                        progress.console.print(epoch_line(update.epoch_record))
+                    for epoch in update.epoch_records:
+                        progress.console.print(epoch_line(epoch))
                     raise_error(update)
             if args.save:
                 console.print(f"saved {args.save} (and {args.save}.json)")

@@ -98,7 +98,7 @@ def live_training(
             view, before = sample_live_view(session, trainer, before, retrace=retrace, boundary=boundary)
         except NnviewError as exc:
             updates.close()
-            yield replace(update, steps=(), epoch_record=None, error=exc.record, final=True)
+            yield replace(update, steps=(), epoch_records=(), error=exc.record, final=True)
             return
         if retrace:
             last_trace = clock()

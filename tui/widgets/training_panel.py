@@ -113,8 +113,7 @@ class TrainingPanel(Vertical):
         training thread needs, and training would crawl.
         """
         self.step_losses.extend((s.step / update.steps_per_epoch, s.loss) for s in update.steps)
-        if update.epoch_record is not None:
-            self.epochs.append(update.epoch_record)
+        self.epochs.extend(update.epoch_records)
         now = time.monotonic()
         if update.final or now - self.last_redraw >= REDRAW_EVERY:
             self.last_redraw = now

@@ -41,7 +41,8 @@ class TrainingUpdate:
         lr: the learning rate of the optimizer's first parameter group.
         steps_per_second: the steps this loop took over the seconds since it started.
         steps: the steps since the previous update, oldest first (losses and accuracies).
-        epoch_record: the epoch that the last of ``steps`` ended, if it ended one.
+        epoch_records: the epochs that ended among ``steps``, oldest first (a small model ends
+            dozens a second; they come together rather than as an update each).
         error: why the next step failed (the weights are as before it); the loop ends with it.
         final: whether the loop ends after this update (done, paused, the step limit, or an error).
     """
@@ -54,9 +55,14 @@ class TrainingUpdate:
     lr: float
     steps_per_second: float
     steps: tuple[StepRecord, ...] = ()
-    epoch_record: EpochRecord | None = None
+    epoch_records: tuple[EpochRecord, ...] = ()
     error: ErrorRecord | None = None
     final: bool = False
+
+    @property
+    def epoch_record(self) -> EpochRecord | None:
+        """The last epoch that ended among ``steps``, if one did."""
+        return self.epoch_records[-1] if self.epoch_records else None
 
     @property
     def reason(self) -> str:
@@ -78,8 +84,8 @@ def training_updates(
     """Step ``trainer`` until it is done, paused, at ``max_steps`` or failing; yield what happened.
 
     An update comes after the first step (so a screen shows training at once), then whenever
-    ``every`` seconds have passed since the last one, and always when a step ends an epoch, when
-    training is done, when ``pause`` is set (checked after each step: at least one step runs), at
+    ``every`` seconds have passed since the last one (the epochs that ended meanwhile come with it), and
+    always when training is done, when ``pause`` is set (checked after each step: at least one step runs), at
     ``max_steps`` steps, and when a step fails.
 
     Args:
@@ -100,9 +106,9 @@ def training_updates(
     started = last = now = clock()
     first = trainer.step_count
     pending: list[StepRecord] = []
+    ended: list[EpochRecord] = []
     taken = 0
     while True:
-        epoch: EpochRecord | None = None
         error: ErrorRecord | None = None
         update: TrainingUpdate | None = None
         # One hold of the lock and one entry into the guest guard for a run of steps (entering the
@@ -119,20 +125,21 @@ def training_updates(
                     else:
                         taken += 1
                         pending.append(outcome.step)
-                        epoch = outcome.epoch
+                        if outcome.epoch is not None:
+                            ended.append(outcome.epoch)
                 now = clock()
                 done = trainer.done
                 paused = pause is not None and pause.is_set()
                 final = error is not None or done or paused or (max_steps is not None and taken >= max_steps)
-                if final or epoch is not None or taken == 1 or now - last >= every:
-                    update = _snapshot(trainer, pending, epoch, error, final, first, now - started)
+                if final or taken == 1 or now - last >= every:
+                    update = _snapshot(trainer, pending, ended, error, final, first, now - started)
                 elif now - held >= HOLD_SECONDS:
                     break
         if update is None:
             time.sleep(0)  # let a thread waiting for the lock take it before the next run of steps does
             continue
         yield update  # outside the lock: a caller that takes its time holds no one up
-        pending, last = [], now
+        pending, ended, last = [], [], now
         if update.final:
             return
 
@@ -140,7 +147,7 @@ def training_updates(
 def _snapshot(
     trainer: Trainer,
     pending: list[StepRecord],
-    epoch: EpochRecord | None,
+    ended: list[EpochRecord],
     error: ErrorRecord | None,
     final: bool,
     first: int,
@@ -156,7 +163,7 @@ def _snapshot(
         lr=float(trainer.optimizer.param_groups[0]["lr"]),
         steps_per_second=(trainer.step_count - first) / max(seconds, 1e-9),
         steps=tuple(pending),
-        epoch_record=epoch,
+        epoch_records=tuple(ended),
         error=error,
         final=final,
     )
