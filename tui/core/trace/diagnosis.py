@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -10,10 +10,8 @@ from torch import nn
 from tui.core.example_input import dtype_name
 from tui.core.guest.usercode import describe_exception, user_location
 from tui.core.records import ErrorRecord, LayerRecord, TensorSpec, shape_arg, shape_text
+from tui.core.trace.calls import CallLog
 from tui.core.trace.own_errors import internal_error
-
-if TYPE_CHECKING:
-    from tui.core.trace.tracing import _Call, _Recorder
 
 MODEL_INPUT = "the model input"
 _Finding = tuple[str, str, str, str]  # kind, message, hint, expected
@@ -25,18 +23,18 @@ def _shape(t: torch.Tensor) -> str:
     return shape_text(tuple(t.shape))
 
 
-def _producer(x: torch.Tensor, recorder: _Recorder, partial: tuple[LayerRecord, ...]) -> str:
+def _producer(x: torch.Tensor, log: CallLog) -> str:
     """Where ``x`` came from, for "receives 10 features from fc1".
 
     The layer whose output it is (through activations); the model input if it is one of the
     example tensors; else the code after the last layer that finished (``x * 0.5`` and the like).
     """
-    for index in recorder.producers.get(id(x), ()):
-        if index < len(partial) and partial[index].index != 0:
-            return partial[index].name
-    if any(t is x for t in recorder.model_inputs):
+    for index in log.produced_by(x):
+        if 0 < index < len(log.calls):
+            return log.calls[index].name
+    if any(t is x for t in log.model_inputs):
         return MODEL_INPUT
-    finished = [rec for rec in partial if rec.outputs and rec.index != 0 and rec.is_leaf]
+    finished = [call for call in log.calls if call.outputs and call.index != 0 and call.is_leaf]
     return f"the code after {finished[-1].name}" if finished else MODEL_INPUT
 
 
@@ -145,15 +143,22 @@ def _classify(exc: BaseException) -> str:
 
 def diagnose(
     exc: BaseException,
-    failing: _Call | None,
-    recorder: _Recorder,
-    partial: tuple[LayerRecord, ...],
+    log: CallLog,
+    partial: tuple[LayerRecord, ...] = (),
     user_files: tuple[str, ...] = (),
 ) -> ErrorRecord:
     """Explain a forward failure: the innermost module that was running, what it got and needed.
 
     When nnview's own code raised (a hook, the statistics), it says so instead: kind ``internal``.
+
+    Args:
+        exc: the exception forward raised; its traceback tells nnview's failures from the model's and
+            gives the location (without one, the failure is the model's, at no known location).
+        log: the module calls traced up to the failure; ``log.failing`` is the layer that raised.
+        partial: the layer records of those calls, handed on in the error record.
+        user_files: the model's source files, so the location points into them.
     """
+    failing = log.failing_call
     own = internal_error(exc, failing, partial)
     if own is not None:
         return own
@@ -171,7 +176,7 @@ def diagnose(
     name = failing.name or type(module).__name__
     first = failing.inputs[0] if failing.inputs else None
     inputs = tuple(TensorSpec(tuple(t.shape), dtype_name(t.dtype)) for t in failing.inputs)
-    found = _check_module(module, name, first, _producer(first, recorder, partial) if first is not None else "")
+    found = _check_module(module, name, first, _producer(first, log) if first is not None else "")
     if found is not None:
         kind, message, hint, expected = found
     elif isinstance(exc, SystemExit):

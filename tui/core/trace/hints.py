@@ -15,16 +15,13 @@ from __future__ import annotations
 import difflib
 import inspect
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from torch import nn
 
 from tui.core.example_input import ExampleInput
 from tui.core.guest.usercode import describe_exception
 from tui.core.records import ErrorRecord, shape_arg, shape_text
-
-if TYPE_CHECKING:
-    from tui.core.trace.tracing import _Call, _Recorder
+from tui.core.trace.calls import CallLog, ModuleCall
 
 _KEEP = ("internal",)  # nnview's own failures are not the user's to fix
 
@@ -33,7 +30,7 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
-def _label(call: _Call) -> str:
+def _label(call: ModuleCall) -> str:
     kind = type(call.module).__name__
     return f"{call.name} ({kind})" if call.name else kind
 
@@ -57,8 +54,8 @@ def missing_forward(module: nn.Module) -> tuple[str, str] | None:
     )
 
 
-def _first_call(failing: _Call, recorder: _Recorder) -> _Call | None:
-    return next((c for c in recorder.calls if c.module is failing.module and c.call == 0), None)
+def _first_call(failing: ModuleCall, log: CallLog) -> ModuleCall | None:
+    return next((c for c in log.calls if c.module is failing.module and c.call == 0), None)
 
 
 def _own_layer(module: nn.Module, got: int) -> str:
@@ -70,9 +67,9 @@ def _own_layer(module: nn.Module, got: int) -> str:
     return f"a second {type(module).__name__}"
 
 
-def _repeat_call(record: ErrorRecord, failing: _Call, recorder: _Recorder) -> ErrorRecord:
+def _repeat_call(record: ErrorRecord, failing: ModuleCall, log: CallLog) -> ErrorRecord:
     """A layer that worked on call 1 and failed on call N with another shape is shared, not misbuilt."""
-    first = _first_call(failing, recorder)
+    first = _first_call(failing, log)
     if first is None or not first.inputs or not failing.inputs:
         return record
     before, now = tuple(first.inputs[0].shape), tuple(failing.inputs[0].shape)
@@ -93,12 +90,13 @@ def _repeat_call(record: ErrorRecord, failing: _Call, recorder: _Recorder) -> Er
 
 
 def _non_tensor_input(
-    record: ErrorRecord, exc: BaseException, failing: _Call | None, example: ExampleInput
+    record: ErrorRecord, exc: BaseException, log: CallLog, example: ExampleInput
 ) -> ErrorRecord | None:
     """Forward got a non-tensor from ``example_input`` where a tensor was needed: the input is wrong."""
     if example.origin == "--input" or not isinstance(exc, TypeError) or "Tensor" not in str(exc):
         return None
-    if failing is not None and (failing.inputs or failing.depth > 1):
+    failing = log.failing_call
+    if failing is not None and (failing.inputs or log.depth(failing) > 1):
         return None
     values = list(example.args) + list(example.kwargs.values())
     odd = next((v for v in values if not hasattr(v, "shape")), None)
@@ -142,32 +140,26 @@ def _blame_guess(record: ErrorRecord, example: ExampleInput) -> ErrorRecord:
     )
 
 
-def refine(
-    record: ErrorRecord,
-    exc: BaseException,
-    failing: _Call | None,
-    recorder: _Recorder,
-    example: ExampleInput,
-) -> ErrorRecord:
+def refine(record: ErrorRecord, exc: BaseException, log: CallLog, example: ExampleInput) -> ErrorRecord:
     """``record`` corrected where the trace as a whole tells a better story (see the module docstring).
 
     Args:
         record: what :func:`~tui.core.trace.diagnosis.diagnose` made of the failure.
         exc: the exception forward raised.
-        failing: the innermost module call that was running, if any.
-        recorder: the trace so far (every call, with its inputs).
+        log: the trace so far: every call with its inputs, and the one that was running.
         example: the input forward was given, and whether it was guessed.
     """
     if record.kind in _KEEP:
         return record
+    failing = log.failing_call
     if failing is not None and isinstance(exc, NotImplementedError):
         missing = missing_forward(failing.module)
         if missing is not None:
             message, hint = missing
             return replace(record, kind="forward", message=message, hint=hint, expected=None, location=None)
-    odd = _non_tensor_input(record, exc, failing, example)
+    odd = _non_tensor_input(record, exc, log, example)
     if odd is not None:
         return odd
     if failing is not None and failing.call > 0:
-        record = _repeat_call(record, failing, recorder)
+        record = _repeat_call(record, failing, log)
     return _blame_guess(record, example)

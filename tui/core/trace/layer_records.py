@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch.nn.parameter import is_lazy
 
 from tui.core.records import LayerRecord
+from tui.core.trace.calls import ModuleCall
 from tui.core.trace.capture import OUTPUT, CaptureStore
 from tui.core.trace.param_counts import ParameterCounts, param_numel
 from tui.core.trace.scripted import type_name
 from tui.core.trace.tensors_in import spec_of
-
-if TYPE_CHECKING:
-    from tui.core.trace.tracing import _Call
 
 
 def _shape_of(tensor: Any) -> tuple[int, ...] | None:
@@ -23,9 +21,16 @@ def _shape_of(tensor: Any) -> tuple[int, ...] | None:
     return tuple(tensor.shape) if isinstance(tensor, torch.Tensor) and not is_lazy(tensor) else None
 
 
-def layer_records(calls: Sequence[_Call], store: CaptureStore) -> list[LayerRecord]:
-    """Turn the calls a trace saw into records: inclusive MACs, parameter counts, statistics."""
+def layer_records(calls: Sequence[ModuleCall], store: CaptureStore) -> list[LayerRecord]:
+    """Turn the calls a trace saw into records: inclusive MACs, parameter counts, statistics.
+
+    ``calls[i].index`` must be ``i``, a parent before its children (as :class:`CallLog` holds them).
+    """
     flops = [c.flops for c in calls]
+    depths = [0] * len(calls)
+    for call in calls:
+        if call.parent_index >= 0:
+            depths[call.index] = depths[call.parent_index] + 1
     for call in reversed(calls):
         if call.parent_index >= 0:
             flops[call.parent_index] += flops[call.index]
@@ -46,8 +51,8 @@ def layer_records(calls: Sequence[_Call], store: CaptureStore) -> list[LayerReco
                 index=call.index,
                 name=call.name,
                 type=type_name(module),
-                depth=call.depth,
-                parent=call.parent,
+                depth=depths[call.index],
+                parent=calls[call.parent_index].name if call.parent_index >= 0 else None,
                 parent_index=call.parent_index,
                 call=call.call,
                 inputs=tuple(spec_of(t) for t in call.inputs),
@@ -63,7 +68,7 @@ def layer_records(calls: Sequence[_Call], store: CaptureStore) -> list[LayerReco
                 stats=store.stats_for(call.index),
                 activated_stats=store.activated_stats_for(call.index) if call.activation else None,
                 captured=(OUTPUT, call.index) in store.kept,
-                is_leaf=not any(child is not None for child in module._modules.values()),
+                is_leaf=call.is_leaf,
                 output_type=call.output_type,
             )
         )

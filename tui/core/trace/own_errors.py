@@ -15,15 +15,13 @@ import os
 import sysconfig
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from tui.core.guest.usercode import describe_exception
 from tui.core.records import ErrorRecord, LayerRecord
-
-if TYPE_CHECKING:
-    from tui.core.trace.tracing import _Call
+from tui.core.trace.calls import ModuleCall
 
 HINT = "run again with --debug for the traceback and report it"
 _NNVIEW = str(Path(__file__).resolve().parents[1]) + os.sep
@@ -90,7 +88,7 @@ def nnview_frames(exc: BaseException, skip_outer: int = 1) -> list[FrameType]:
     return []
 
 
-def _layer_name(frames: list[FrameType], failing: _Call | None) -> str | None:
+def _layer_name(frames: list[FrameType], failing: ModuleCall | None) -> str | None:
     """The layer nnview was working on: a ``call`` in one of its frames, else the running layer."""
     for frame in frames:
         local: dict[str, Any] = frame.f_locals
@@ -113,7 +111,7 @@ def _label(call: Any) -> str:
 
 
 def internal_error(
-    exc: BaseException, failing: _Call | None = None, partial: tuple[LayerRecord, ...] = (), skip_outer: int = 1
+    exc: BaseException, failing: ModuleCall | None = None, partial: tuple[LayerRecord, ...] = (), skip_outer: int = 1
 ) -> ErrorRecord | None:
     """An ``internal`` error record when nnview's own code raised ``exc``; ``None`` when the model did.
 

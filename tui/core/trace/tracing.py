@@ -20,6 +20,7 @@ from tui.core.example_input import ExampleInput
 from tui.core.options import DEFAULT_BUDGET_BYTES
 from tui.core.records import NnviewError, TraceResult
 from tui.core.trace.activations import module_activation
+from tui.core.trace.calls import CallLog, ModuleCall
 from tui.core.trace.capture import ACTIVATED, INPUT, OUTPUT, CaptureStore
 from tui.core.trace.diagnosis import diagnose
 from tui.core.trace.hints import refine
@@ -35,21 +36,18 @@ from tui.core.trace.tensors_in import spec_of, tensors_in
 
 
 class _Call:
-    """A module call while the trace is running; frozen into a LayerRecord afterwards."""
+    """A module call while the trace is running; frozen into a :class:`ModuleCall` afterwards."""
 
     __slots__ = (
         "activation",
         "call",
-        "depth",
         "flops",
         "index",
-        "input_tensors",
         "inputs",
         "module",
         "name",
         "output_type",
         "outputs",
-        "parent",
         "parent_index",
     )  # fmt: skip
 
@@ -57,16 +55,28 @@ class _Call:
         self.index = index
         self.module = module
         self.name = name
-        self.depth: int = 0 if parent is None else parent.depth + 1
-        self.parent = None if parent is None else parent.name
         self.parent_index = -1 if parent is None else parent.index
         self.call = call
         self.inputs: list[torch.Tensor] = []
-        self.input_tensors: list[torch.Tensor] | None = None
         self.outputs: list[torch.Tensor] = []
         self.output_type: str | None = None
         self.flops = 0
         self.activation: str | None = None
+
+    def freeze(self) -> ModuleCall:
+        """The public record of this call, as it stands now."""
+        return ModuleCall(
+            index=self.index,
+            name=self.name,
+            module=self.module,
+            parent_index=self.parent_index,
+            call=self.call,
+            inputs=tuple(self.inputs),
+            outputs=tuple(self.outputs),
+            output_type=self.output_type,
+            flops=self.flops,
+            activation=self.activation,
+        )
 
 
 class _Recorder:
@@ -137,6 +147,15 @@ class _Recorder:
         for index in self.producers.get(id(tensor), ()):
             if self.calls[index].activation is None:
                 self.calls[index].activation = name
+
+    def log(self) -> CallLog:
+        """What the trace recorded so far, frozen: the calls, the one still running, the producers."""
+        return CallLog(
+            calls=tuple(call.freeze() for call in self.calls),
+            failing=self.stack[-1].index if self.stack else None,
+            model_inputs=tuple(self.model_inputs),
+            producers=self.producers,
+        )
 
     def on_activation(self, source: torch.Tensor, out: Any, name: str) -> None:
         self.mark(source, name)
@@ -239,15 +258,16 @@ def _run_trace(
     except (NnviewError, KeyboardInterrupt):
         raise
     except BaseException as exc:
-        failing = recorder.stack[-1] if recorder.stack else None
         store.finish()
-        partial = tuple(layer_records(recorder.calls, store))
-        record = diagnose(exc, failing, recorder, partial, user_files)
-        raise NnviewError(refine(record, exc, failing, recorder, example)) from exc
+        log = recorder.log()
+        partial = tuple(layer_records(log.calls, store))
+        record = diagnose(exc, log, partial, user_files)
+        raise NnviewError(refine(record, exc, log, example)) from exc
     store.finish()
+    calls = recorder.log().calls
     # A TorchScript module's submodules never reach the hooks: list them under its row instead.
-    frozen = layer_records(recorder.calls, store)
-    records, renumbered = list_scripted_submodules(frozen, [c.module for c in recorder.calls])
+    frozen = layer_records(calls, store)
+    records, renumbered = list_scripted_submodules(frozen, [c.module for c in calls])
     note = scripted_note(records)
     given = tensors_in(example.args) + tensors_in(example.kwargs)
     return TraceResult(
@@ -265,7 +285,7 @@ def _run_trace(
         budget_bytes=budget_bytes,
         budget_exceeded=store.exceeded,
         macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
-        mode_dependent=mode_dependent_layers((call.name, call.module) for call in recorder.calls),
+        mode_dependent=mode_dependent_layers((call.name, call.module) for call in calls),
         uninitialized_params=uninitialized_params(model),
         notes=tuple(n for n in (note, packed_weight_note(model)) if n),
     )
