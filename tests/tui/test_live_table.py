@@ -11,7 +11,7 @@ import pytest
 from textual.widgets.data_table import ColumnKey
 
 from tests.conftest import MODELS
-from tests.tui.conftest import explorer, until
+from tests.tui.conftest import explorer, settled, until
 from tui.widgets.layer_table import STATS, LayerTable, stat_cells
 
 pytestmark = pytest.mark.asyncio
@@ -58,7 +58,8 @@ async def test_training_changes_the_stat_cells_in_place_and_the_cursor_stays(mon
         await pilot.press("t")
         await until(pilot, lambda: shown_stats(table) != before)  # a live re-trace landed
         await pilot.press("t")
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         await pilot.pause(0.2)
         assert calls["clear"] == [] and calls["add_row"] == []  # never rebuilt
         assert calls["update_cell"]  # ... but rewritten cell by cell

@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from tests.conftest import MODELS, ROOT
-from tests.tui.conftest import explorer, until
+from tests.tui.conftest import explorer, settled, until
 from tui.core.session import ModelSession
 from tui.core.train.trainer import Trainer
 from tui.screens.explorer import ExplorerScreen
@@ -107,7 +107,8 @@ async def test_a_loss_that_cannot_take_the_targets_is_explained_before_step_1() 
 async def test_the_e_form_refuses_a_nan_learning_rate_and_keeps_the_training() -> None:
     async with explorer(XOR) as (pilot, screen):
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         trainer = screen.trainer
         assert trainer is not None and trainer.step_count == 1
         config = trainer.config

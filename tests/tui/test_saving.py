@@ -10,7 +10,7 @@ import torch
 
 from tests.conftest import MODELS
 from tests.trust import file_hashes
-from tests.tui.conftest import explorer, until
+from tests.tui.conftest import explorer, settled, until
 from tui.core.load.checkpoints import read_checkpoint
 from tui.core.load.model_file import load_model
 from tui.screens.confirm import QuitScreen
@@ -24,7 +24,8 @@ SIMPLE = str(MODELS / "simple.py")
 async def step(pilot: object, screen: object, times: int) -> None:
     for _ in range(times):
         await pilot.press("s")  # type: ignore[attr-defined]
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)  # type: ignore[attr-defined]
+        await settled(pilot)  # type: ignore[attr-defined]
+        assert screen.trainer is not None and not screen.training
 
 
 def status(screen: object) -> str:
@@ -71,7 +72,8 @@ async def test_ctrl_s_in_the_same_burst_as_t_or_s_is_never_dropped(
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press(*keys)  # no pause between the keys: ctrl+s lands before the trainer exists
         await until(pilot, lambda: (tmp_path / "checkpoints").is_dir() and screen.unsaved_steps == 0)
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         count = screen.trainer.step_count
         assert count >= 1 and (steps is None or count == steps)
         assert saved(tmp_path / "checkpoints") == [f"simple-step{count}.safetensors"]

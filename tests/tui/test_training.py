@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tests.tui.conftest import explorer, until
+from tests.tui.conftest import explorer, settled, until
 from tui.core.load.checkpoints import load_checkpoint
 from tui.core.load.model_file import load_model
 from tui.screens.confirm import ConfirmScreen, QuitScreen
@@ -28,7 +28,8 @@ async def test_t_starts_training_the_curve_gets_points_and_t_pauses() -> None:
         await until(pilot, lambda: len(panel.epochs) >= 2)
         assert panel.display and len(panel.step_losses) >= 50
         await pilot.press("t")
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         steps = screen.trainer.step_count
         await pilot.pause(0.4)
         assert screen.trainer.step_count == steps  # paused means paused
@@ -38,18 +39,21 @@ async def test_t_starts_training_the_curve_gets_points_and_t_pauses() -> None:
 async def test_s_trains_exactly_one_batch() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         assert screen.trainer.step_count == 1
         assert screen.trainer.position == 32
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer.step_count == 2 and not screen.training)
+        await settled(pilot)
+        assert screen.trainer.step_count == 2 and not screen.training
 
 
 async def test_s_pressed_while_a_step_finishes_is_never_dropped() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press("s", "s", "s")  # one burst: the 2nd and 3rd arrive while the 1st is still running
         await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count == 3)
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         await pilot.pause(0.3)
         assert screen.trainer.step_count == 3 and screen.trainer.position == 96  # exactly three batches of 32
 
@@ -59,7 +63,8 @@ async def test_t_pressed_while_a_step_finishes_starts_training_after_it() -> Non
         await pilot.press("s", "t")  # t lands while the single step is still running
         # Dropped, t would leave the trainer at 1 step; taken, it trains on (simple.py runs all 2,500 fast).
         await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count > 1)
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         assert screen.trainer.step_count in (2500, *range(2, 2500))
         assert not screen.running_single
 
@@ -71,7 +76,8 @@ async def test_ctrl_s_writes_a_checkpoint_that_loads_back_identical(
     async with explorer(SIMPLE) as (pilot, screen):
         for _ in range(3):
             await pilot.press("s")
-            await until(pilot, lambda: not screen.training)
+            await settled(pilot)
+            assert not screen.training
         await pilot.press("ctrl+s")
         path = tmp_path / "checkpoints" / "simple-step3.safetensors"
         await until(pilot, lambda: path.exists() and screen.unsaved_steps == 0)
@@ -85,11 +91,14 @@ async def test_ctrl_s_writes_a_checkpoint_that_loads_back_identical(
 async def test_nan_in_training_stops_and_names_the_layer() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         trainer = screen.trainer
-        trainer.data.x_train[trainer.order[trainer.position : trainer.position + 32]] = float("nan")
+        with torch.no_grad():  # a weight blew up: every output of fc1 is nan from the next step on
+            screen.model.fc1.weight[0, 0] = float("nan")
         await pilot.press("t")
-        await until(pilot, lambda: not screen.training)
+        await settled(pilot)
+        assert not screen.training
         status = str(screen.query_one("#training-status").content)
         assert "training stopped: the loss became nan at step 2" in status
         assert "fc1 (Linear)" in status
@@ -100,7 +109,8 @@ async def test_reset_asks_first_and_restores_the_weights() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         start = screen.model.fc1.weight.detach().clone()
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         assert not torch.equal(screen.model.fc1.weight, start)
         await pilot.press("ctrl+r")
         assert isinstance(pilot.app.screen, ConfirmScreen)
@@ -114,7 +124,8 @@ async def test_quitting_with_unsaved_training_asks_and_can_cancel() -> None:
         await until(pilot, lambda: screen.trainer is not None and screen.trainer.step_count > 5)
         await pilot.press("q")
         assert isinstance(pilot.app.screen, QuitScreen)
-        await until(pilot, lambda: not screen.training)  # stopped at a step boundary
+        await settled(pilot)  # stopped at a step boundary
+        assert not screen.training
         await pilot.press("escape")
         assert pilot.app.screen is screen
         assert pilot.app.is_running
@@ -127,7 +138,8 @@ async def test_e_edits_hyperparameters_and_refuses_bad_values() -> None:
 
     async with explorer(SIMPLE) as (pilot, screen):
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         await pilot.press("e")
         form = pilot.app.screen
         assert isinstance(form, HyperparameterScreen)
@@ -142,7 +154,8 @@ async def test_e_edits_hyperparameters_and_refuses_bad_values() -> None:
         assert (screen.trainer.config.lr, screen.trainer.config.batch_size) == (0.001, 16)
         assert screen.trainer.optimizer.param_groups[0]["lr"] == 0.001
         await pilot.press("s")
-        await until(pilot, lambda: screen.trainer.step_count == 2 and not screen.training)
+        await settled(pilot)
+        assert screen.trainer.step_count == 2 and not screen.training
         assert screen.trainer.position == 16
 
 
@@ -163,7 +176,8 @@ async def test_an_exception_inside_forward_mid_epoch_shows_the_error_and_keeps_t
     )
     async with explorer(str(path), data="classification") as (pilot, screen):
         await pilot.press("t")
-        await until(pilot, lambda: screen.trainer is not None and not screen.training)
+        await settled(pilot)
+        assert screen.trainer is not None and not screen.training
         status = str(screen.query_one("#training-status").content)
         assert "training stopped" in status and "sensor glitch" in status
         assert pilot.app.is_running and pilot.app.screen is screen
