@@ -270,7 +270,7 @@ class ExplorerScreen(TrainingScreen):
         if rec.type != "Linear" or self.selected not in self.result.captured_inputs:
             self.notify(f"{rec.label} is a {rec.type}: the neuron view explains Linear layers", severity="warning")
             return
-        self.app.push_screen(NeuronScreen(self.result, self.model, self.selected, self.sample))
+        self.app.push_screen(NeuronScreen(self.result, self.model, self.selected, self.sample, self.session.lock))
 
     def action_fold(self) -> None:
         """Open the fold view for the selected 2 -> 2 layer."""
@@ -285,4 +285,4 @@ class ExplorerScreen(TrainingScreen):
                 "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)", severity="warning"
             )
             return
-        self.app.push_screen(FoldScreen(self.result, self.model, self.selected))
+        self.app.push_screen(FoldScreen(self.result, self.model, self.selected, self.session.lock))

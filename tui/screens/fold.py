@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -19,9 +22,10 @@ class FoldScreen(Screen[None]):
 
     BINDINGS = [Binding("escape,f", "app.pop_screen", "Back", id="close-fold")]
 
-    def __init__(self, result: TraceResult, model: nn.Module, index: int) -> None:
+    def __init__(self, result: TraceResult, model: nn.Module, index: int, lock: AbstractContextManager[Any]) -> None:
         super().__init__()
-        self.view = fold_view(result, model, index)
+        with lock:  # the session's model lock: a training step never changes the weights mid-read
+            self.view = fold_view(result, model, index)
         self.layer_name = result.layers[index].name
 
     def compose(self) -> ComposeResult:

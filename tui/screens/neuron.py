@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,9 +45,12 @@ class NeuronScreen(Screen[None]):
         Binding("escape,x", "app.pop_screen", "Back", id="close-neuron"),
     ]
 
-    def __init__(self, result: TraceResult, model: nn.Module, index: int, sample: int) -> None:
+    def __init__(
+        self, result: TraceResult, model: nn.Module, index: int, sample: int, lock: AbstractContextManager[Any]
+    ) -> None:
         super().__init__()
         self.result, self.model, self.index = result, model, index
+        self.model_lock = lock  # the session's model lock: a training step never changes the weights mid-read
         record = result.layers[index]
         self.outputs = record.outputs[0].shape[-1]
         self.batch_size = record.outputs[0].shape[0]
@@ -60,7 +66,8 @@ class NeuronScreen(Screen[None]):
         self._show()
 
     def _show(self) -> None:
-        got = explain_neuron(self.result, self.model, self.index, self.neuron, self.sample)
+        with self.model_lock:
+            got = explain_neuron(self.result, self.model, self.index, self.neuron, self.sample)
         self.query_one("#neuron-summary", Static).update(neuron_summary(got, self.outputs))
         table = self.query_one("#neuron-terms", DataTable)
         table.clear()
