@@ -20,8 +20,14 @@ def test_simple_nn_sample_shows_each_neuron_and_its_relu() -> None:
     assert view.values == pytest.approx(out.tolist())
     assert view.activated == pytest.approx(torch.relu(out).tolist())
     assert (view.shape, view.batch, view.classes) == ((10,), 4, None)
-    assert sum(count for _, count in view.histogram) == 10
-    assert len(view.histogram) == HISTOGRAM_BINS
+    assert view.histogram == ()  # 10 values: the bars show each one, a histogram would say nothing more
+
+
+def test_a_histogram_only_where_there_are_enough_values() -> None:
+    result = summarize(str(MODELS / "tiny_gpt.py"))
+    head = result.layer("head")  # 64 logits at each of 16 positions: the histogram counts all of them
+    view = sample_view(result, head.index, 0)
+    assert sum(count for _, count in view.histogram) == 16 * 64 and len(view.histogram) == HISTOGRAM_BINS
 
 
 def test_final_layer_shows_softmax_probabilities_summing_to_one() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from rich.table import Table
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Footer, Static
+from textual.widgets._footer import FooterKey
 
 from tests.conftest import MODELS, ROOT
 from tests.tui.conftest import explorer, settled, until
@@ -16,6 +17,7 @@ from tui.core.explain.views import explain_neuron
 from tui.screens.fold import FoldScreen
 from tui.screens.help import HelpScreen
 from tui.screens.neuron import NeuronScreen
+from tui.widgets.detail import DetailPanel
 from tui.widgets.layer_table import LayerTable
 
 pytestmark = pytest.mark.asyncio
@@ -204,3 +206,35 @@ async def test_x_typed_right_after_n_opens_the_row_under_the_cursor() -> None:
         await pilot.pause()
         assert isinstance(pilot.app.screen, NeuronScreen)
         assert screen.result.layers[pilot.app.screen.index].name == "fc1"
+
+
+async def test_enter_focuses_the_detail_panel_and_home_end_go_to_the_first_and_last_layer() -> None:
+    async with explorer(str(MODELS / "tiny_gpt.py")) as (pilot, screen):
+        table = screen.query_one("#layers", LayerTable)
+        await pilot.press("end")
+        await pilot.pause()
+        assert screen.result.layers[screen.selected].name == "head" and table.scroll_x == 0
+        await pilot.press("home")
+        await pilot.pause()
+        assert screen.selected == 0
+        await pilot.press("G")
+        await pilot.pause()
+        assert screen.result.layers[screen.selected].name == "head"
+        await pilot.press("g")
+        await pilot.pause()
+        assert screen.selected == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.focused is screen.query_one("#detail", DetailPanel)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.focused is table
+
+
+async def test_the_footer_shows_help_and_quit_first_at_80_columns() -> None:
+    async with explorer(str(MODELS / "simple.py"), size=(80, 24)) as (pilot, screen):
+        await pilot.pause()
+        footer = screen.query_one(Footer)
+        shown = [key.key for key in footer.query(FooterKey)]
+        assert shown[:3] == ["question_mark", "q", "n"]
+        assert not footer.show_command_palette

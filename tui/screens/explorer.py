@@ -62,7 +62,7 @@ class ExplorerScreen(TrainingScreen):
                     yield TrainingPanel(id="training")
                     yield DetailPanel(id="detail")
             yield ErrorView(id="error")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens the palette
 
     def on_mount(self) -> None:
         self.query_one("#training", TrainingPanel).display = False

@@ -5,6 +5,9 @@ from __future__ import annotations
 from textual.binding import Binding
 
 EXPLORER_BINDINGS = [
+    # Help and Quit first: the footer shows keys in this order and cuts the end off at 80 columns.
+    Binding("question_mark", "app.help", "Help", key_display="?", tooltip="Show every key", id="explorer-help"),
+    Binding("q", "app.quit", "Quit", tooltip="Quit nnview", id="explorer-quit"),
     Binding("n", "next_layer", "Next", tooltip="Next layer in execution order", id="next-layer"),
     Binding("p", "previous_layer", "Prev", tooltip="Previous layer in execution order", id="previous-layer"),
     Binding(

@@ -9,7 +9,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-MOVE_KEYS = [("↑/↓, j/k", "select a layer"), ("space", "fold or unfold the selected layer's children")]
+MOVE_KEYS = [
+    ("↑/↓, j/k", "select a layer"),
+    ("home/end, g/G", "the first / the last layer"),
+    ("space", "fold or unfold the selected layer's children"),
+]
 
 
 def key_table(groups: list[tuple[str, list[Binding]]]) -> Table:

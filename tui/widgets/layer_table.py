@@ -68,6 +68,10 @@ class LayerTable(DataTable[str | Text]):
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("space", "toggle_fold", "Fold", show=False, tooltip="Fold or unfold the selected layer's children"),
+        # The table's own enter (select the cell) and home/end (scroll sideways) are not what the help promises.
+        Binding("enter", "screen.focus_detail", "Detail", show=False),
+        Binding("home,g", "first_layer", "First", show=False, tooltip="The first layer"),
+        Binding("end,G", "last_layer", "Last", show=False, tooltip="The last layer"),
     ]
 
     @dataclass
@@ -195,6 +199,14 @@ class LayerTable(DataTable[str | Text]):
         """Move the cursor ``delta`` rows in execution order (n / p)."""
         if self.visible_rows:
             self.move_cursor(row=max(0, min(len(self.visible_rows) - 1, self.cursor_row + delta)))
+
+    def action_first_layer(self) -> None:
+        """The cursor to the first row (the model itself)."""
+        self.move_cursor(row=0)
+
+    def action_last_layer(self) -> None:
+        """The cursor to the last row."""
+        self.move_cursor(row=max(0, self.row_count - 1))
 
     def action_toggle_fold(self) -> None:
         """Fold or unfold the children of the selected row."""

@@ -10,6 +10,8 @@ from tui.core.explain.views import ClassProbabilities, class_probabilities
 from tui.core.records import TraceResult
 
 HISTOGRAM_BINS = 20
+# Below this many values the per-value bars say it all: a histogram of 3 logits says nothing more.
+HISTOGRAM_MIN_VALUES = 20
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class SampleView:
         activated: the same neurons after the activation applied next, when there is one.
         note: what ``values`` are, when that is not obvious ("position 0 of 16").
         channels: per-channel summaries for outputs shaped (channels, ...).
-        histogram: (bin centre, count) over all of the sample's output values.
+        histogram: (bin centre, count) over all of the sample's output values; none for fewer than
+            ``HISTOGRAM_MIN_VALUES`` values (the bars show each one).
         classes: logits -> probabilities -> prediction, for the model's final output.
         missing: why there is nothing to show (outputs not kept, meta device), else "".
     """
@@ -64,7 +67,7 @@ def final_layer(result: TraceResult) -> int | None:
 
 def _histogram(values: torch.Tensor) -> tuple[tuple[float, int], ...]:
     finite = values[torch.isfinite(values)].double()
-    if finite.numel() == 0:
+    if finite.numel() < HISTOGRAM_MIN_VALUES:
         return ()
     low, high = float(finite.min()), float(finite.max())
     if low == high:
