@@ -11,8 +11,9 @@ Flags:
     --seconds S         length of the idle and the key phases (default 5; 1 with ``--quick``).
     --mouse-seconds S   length of the mouse phase (default 3; 1 with ``--quick``; 0 skips it).
     --json PATH         also write the raw numbers as JSON.
-    --write-readme      replace the text between ``<!-- bench:bandwidth -->`` and ``<!-- /bench:bandwidth -->`` in
-                        README.md with the table, a note of the machine and this command.
+    --write-results     write the table into bench/RESULTS.md and the headline (idle, keys and B per key by colour
+                        mode) into README.md, each between ``<!-- bench:bandwidth -->`` and
+                        ``<!-- /bench:bandwidth -->``, with a note of the machine and this command (``bench/results.py``).
 
 How it measures: ``nnview models/simple.py --no-watch`` (the installed console script) runs as the only process
 of a fresh 120 x 40 pty whose master this process reads itself (``bench/terminal.py``; no tmux in between), so
@@ -37,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import statistics
 import sys
 from collections.abc import Sequence
@@ -48,12 +48,11 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` and ``tui`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.startup import COLS, ROWS, SIMPLE, SIMPLE_TABLE, TIMEOUT
-from bench.terminal import PtyRun, nnview_command
-from bench.trace import machine_note, write_readme
+from bench.results import command_line, machine_note, write_results
+from bench.terminal import COLS, ROWS, SIMPLE, TIMEOUT, PtyRun, nnview_command, simple_table
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- bench:bandwidth -->", "<!-- /bench:bandwidth -->")
+SIMPLE_TABLE = simple_table(SIMPLE)
 MODES: dict[str, dict[str, str]] = {
     "256 colours": {"TERM": "xterm-256color"},
     "truecolor": {"TERM": "xterm-256color", "COLORTERM": "truecolor"},
@@ -102,16 +101,6 @@ class BandwidthRun:
         return self.mouse_bytes / self.mouse_events if self.mouse_events else 0.0
 
 
-def settle(run: PtyRun, quiet: float = QUIET, limit: float = 5.0) -> None:
-    """Read until the program has written nothing for ``quiet`` seconds (at most ``limit`` seconds)."""
-    deadline = run.now() + limit
-    while run.now() < deadline:
-        before = len(run.chunks)
-        run.pump(quiet)
-        if len(run.chunks) == before:
-            return
-
-
 def paced(run: PtyRun, seconds: float, interval: float, event: Any) -> int:
     """Send ``event(i)`` every ``interval`` seconds for ``seconds`` (paced by the clock, reading in between)."""
     start, sent = run.now(), 0
@@ -139,7 +128,7 @@ def measure(mode: str, seconds: float, mouse_seconds: float) -> BandwidthRun:
             raise SystemExit(f"nnview {SIMPLE}: the table never showed; the screen was:\n{run.screen().text()}")
         table_burst = next(at for at, _ in reversed(run.bursts(end=table)))
         to_table = sum(size for at, size in run.bursts() if at <= table_burst)
-        settle(run, quiet=1.0, limit=10.0)
+        run.settle(quiet=1.0, limit=10.0)
         settled = run.total_bytes
 
         run.pump(seconds)
@@ -147,13 +136,13 @@ def measure(mode: str, seconds: float, mouse_seconds: float) -> BandwidthRun:
 
         before = run.total_bytes
         keys = paced(run, seconds, KEY_INTERVAL, lambda i: "n" if i % 2 == 0 else "p")
-        settle(run)
+        run.settle(QUIET)
         key_bytes = run.total_bytes - before
 
         before = run.total_bytes
         events = paced(run, mouse_seconds, MOUSE_INTERVAL, mouse_motion) if mouse_seconds > 0 else 0
         if events:
-            settle(run)
+            run.settle(QUIET)
         mouse_bytes = run.total_bytes - before
 
         run.send("q")
@@ -211,6 +200,18 @@ def render(runs: list[BandwidthRun], seconds: float, mouse_seconds: float) -> st
     return "\n".join(lines)
 
 
+def render_headline(runs: list[BandwidthRun], seconds: float) -> str:
+    """The README's lines: idle, moving selection and bytes per key, by colour mode (medians)."""
+    lines = []
+    for mode in MODES:
+        mine = [r for r in runs if r.mode == mode]
+        lines.append(
+            f"- {mode}: idle {_median(mine, 'idle_rate'):,.0f} B/s (target 0); `n`/`p` every 100 ms "
+            f"{_median(mine, 'key_rate'):,.0f} B/s, {_median(mine, 'per_key'):,.0f} B per key"
+        )
+    return f"`nnview {SIMPLE} --no-watch` at {COLS}x{ROWS}, {seconds:g} s phases:\n\n" + "\n".join(lines)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The flags in the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,7 +220,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--mouse-seconds", type=float, default=None)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.runs = max(1, args.runs or (1 if args.quick else 2))
     args.seconds = args.seconds or (1.0 if args.quick else 5.0)
@@ -250,10 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": machine_note(),
         }
         args.json.write_text(json.dumps(results, indent=2))
-    if args.write_readme:
-        script = "python -m bench.bandwidth" if __package__ else "python bench/bandwidth.py"
-        command = shlex.join([*script.split(), *(sys.argv[1:] if argv is None else argv)])
-        write_readme("\n\n".join([table, f"Machine: {machine_note()}.", f"Command: `{command}`"]), markers=MARKERS)
+    if args.write_results:
+        write_results(
+            "bandwidth", table, render_headline(runs, args.seconds), command_line(__file__, __package__, argv)
+        )
     return 0
 
 

@@ -12,8 +12,9 @@ Flags:
     --deep-runs N       runs of ``nnview bench/models/deep5k.py`` (default 2; 1 with ``--quick``). Each run
                         types keys while the model loads and after the table is shown.
     --json PATH         also write the raw numbers as JSON.
-    --write-readme      replace the text between ``<!-- bench:startup -->`` and ``<!-- /bench:startup -->`` in
-                        README.md with the tables, a note of the machine and this command.
+    --write-results     write the tables into bench/RESULTS.md and the headline (the ratio, the first paint, the big
+                        model's first frame and table) into README.md, each between ``<!-- bench:startup -->`` and
+                        ``<!-- /bench:startup -->``, with a note of the machine and this command (``bench/results.py``).
 
 How it measures: every program runs as the only process of a fresh pty of 120 x 40 (``TERM=xterm-256color``, no
 ``COLORTERM``, no ``NO_COLOR``) that this process reads byte for byte (``bench/terminal.py``: ``os.openpty`` and
@@ -43,7 +44,6 @@ import argparse
 import json
 import math
 import re
-import shlex
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -54,17 +54,16 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make ``bench`` and ``tui`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.terminal import PtyRun, Screen, all_of, has_line, nnview_command
-from bench.trace import machine_note, write_readme
+from bench.results import command_line, machine_note, write_results
+from bench.terminal import COLS, ROWS, SIMPLE, TIMEOUT, PtyRun, Screen, has_line, nnview_command, simple_table
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- bench:startup -->", "<!-- /bench:startup -->")
-COLS, ROWS = 120, 40
-SIMPLE = "models/simple.py"
 DEEP = "bench/models/deep5k.py"
 DEEP_PAIRS_ENV = "NNVIEW_BENCH_PAIRS"  # bench/models/deep5k.py reads its size from it
 QUICK_PAIRS = 250
-TIMEOUT = 120.0  # seconds for any one thing to show up; far past any normal run
+FIRST_FRAME_TARGET = 0.5  # seconds from process start to the first frame
+DEEP_TABLE_TARGET = 3.0  # seconds to the 5,000-module table on screen
+KEY_TARGET = 0.05  # seconds from a key to the screen showing its effect
 
 TORCHINFO_CODE = """
 import importlib.util, sys
@@ -76,10 +75,7 @@ torch.manual_seed(0)
 print(torchinfo.summary(module.SimpleNN(), input_size=(4, 5), verbose=0))
 """
 
-SIMPLE_TABLE = all_of(
-    has_line(r"SimpleNN  models/simple\.py  params 147"),
-    has_line(r"fc3\s+Linear\s+\(4,6\)\s+\(3,6\)\s+\(4,3\)"),
-)
+SIMPLE_TABLE = simple_table(SIMPLE)
 FIRST_TEXT = has_line(r"\S")
 HELP = has_line(r"Next layer in execution order")
 LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
@@ -293,6 +289,25 @@ def render_deep(runs: list[DeepRun]) -> str:
     return "\n".join(lines)
 
 
+def render_headline(rounds: list[SimpleRound], ratio: float, deep: list[DeepRun]) -> str:
+    """The README's lines: the ratio to torchinfo, the first paint and the big model's times, beside their targets."""
+    paint = statistics.median(r.nnview_first_paint for r in rounds)
+    lines = [
+        f"- full table of {SIMPLE} on screen: nnview / torchinfo **{ratio:.2f}** (target ≤ 1.0)",
+        f"- first paint: {_ms(paint)} ms after process start (target ≤ {FIRST_FRAME_TARGET * 1e3:.0f} ms)",
+    ]
+    if deep:
+        frames = [r.first_frame for r in deep if r.first_frame is not None]
+        keys = [v for r in deep for v in r.key_latencies]
+        lines.append(
+            f"- {deep[0].modules:,} modules: first frame {_ms(statistics.median(frames) if frames else None)} ms, "
+            f"table on screen {_ms(statistics.median(r.table for r in deep))} ms "
+            f"(target ≤ {DEEP_TABLE_TARGET:g} s), `j` after the load {_ms(max(keys) if keys else None)} ms at most "
+            f"(target ≤ {KEY_TARGET * 1e3:.0f} ms)"
+        )
+    return "\n".join(lines)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The flags in the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -300,7 +315,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--deep-runs", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.rounds = max(1, args.rounds or (1 if args.quick else 7))
     args.deep_runs = max(0, args.deep_runs if args.deep_runs is not None else (1 if args.quick else 2))
@@ -323,10 +338,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": machine_note(),
         }
         args.json.write_text(json.dumps(results, indent=2))
-    if args.write_readme:
-        script = "python -m bench.startup" if __package__ else "python bench/startup.py"
-        command = shlex.join([*script.split(), *(sys.argv[1:] if argv is None else argv)])
-        write_readme("\n\n".join([*parts, f"Machine: {machine_note()}.", f"Command: `{command}`"]), markers=MARKERS)
+    if args.write_results:
+        command = command_line(__file__, __package__, argv)
+        write_results("startup", "\n\n".join(parts), render_headline(rounds, ratio, deep), command)
     return 0
 
 

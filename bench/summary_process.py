@@ -11,8 +11,9 @@ Flags:
                         two programs swapped every round so that neither always runs on a warmer machine.
     --models A,B        only these models (names from the table: simple, fashion_mlp, tiny_gpt, deep5k).
     --json PATH         also write every time and the ratios as JSON.
-    --write-readme      replace the text between ``<!-- bench:summary -->`` and ``<!-- /bench:summary -->`` in
-                        README.md with the table.
+    --write-results     write the table into bench/RESULTS.md and the headline (the ratio per model) into README.md,
+                        each between ``<!-- bench:summary -->`` and ``<!-- /bench:summary -->``, with a note of the
+                        machine and this command (``bench/results.py``).
 
 What is timed: wall time from starting the child process to its exit, stdout captured by a pipe (so nnview lays
 the table out at ``COLUMNS=100``), both children with the same environment, nnview's modules byte-compiled first
@@ -40,9 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make ``bench`` importable
     sys.path.insert(0, str(ROOT))
 
-from bench.trace import machine_note, write_readme  # noqa: E402
+from bench.results import command_line, machine_note, write_results  # noqa: E402
 
-MARKERS = ("<!-- bench:summary -->", "<!-- /bench:summary -->")
 PAIRS_ENV = "NNVIEW_BENCH_PAIRS"  # bench/models/deep5k.py reads its size from it
 QUICK_PAIRS = 250
 
@@ -167,6 +167,14 @@ def render(timings: Sequence[Timing], rounds: int, quick: bool) -> str:
     return "\n".join(lines)
 
 
+def render_headline(timings: Sequence[Timing]) -> str:
+    """The README's line: ``nnview summary`` over the torchinfo script, per model, and the worst."""
+    paths = {m.name: m.path for m in MODELS}
+    ratios = ", ".join(f"{paths[t.model]} {t.ratio:.2f}" for t in timings)
+    worst = max(t.ratio for t in timings)
+    return f"`nnview summary FILE` / `python -c` torchinfo, whole processes: {ratios}; worst **{worst:.2f}** (target ≤ 1.0)"
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The flags in the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -174,7 +182,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=None)
     parser.add_argument("--models", default=",".join(m.name for m in MODELS))
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.rounds = max(1, args.rounds or (1 if args.quick else 7))
     known = {m.name: m for m in MODELS}
@@ -194,10 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json is not None:
         results = {"models": [{**asdict(t), "ratio": t.ratio} for t in timings], "machine": machine_note()}
         args.json.write_text(json.dumps(results, indent=2))
-    if args.write_readme:
-        script = "python -m bench.summary_process" if __package__ else "python bench/summary_process.py"
-        command = shlex.join([*script.split(), *(sys.argv[1:] if argv is None else argv)])
-        write_readme(f"{table}\n\nMachine: {machine_note()}.\n\nCommand: `{command}`", markers=MARKERS)
+    if args.write_results:
+        write_results("summary", table, render_headline(timings), command_line(__file__, __package__, argv))
     return 0
 
 

@@ -1,6 +1,7 @@
 """A program in a pseudo-terminal, read byte for byte, and a small screen model to see what it painted.
 
-Shared by ``bench/startup.py`` and ``bench/bandwidth.py``. Only the standard library (and Rich's cell widths):
+The one terminal harness of the benchmarks (``bench/startup.py``, ``bench/bandwidth.py``, ``bench/train.py``).
+Only the standard library (and Rich's cell widths):
 
 - :class:`PtyRun` starts a command with a new pty as its stdin, stdout, stderr and controlling terminal, sized
   with ``TIOCSWINSZ`` before the program starts, and keeps every chunk read from the master with the
@@ -43,6 +44,10 @@ _TOKEN = re.compile(
     r"|(?P<text>[^\x00-\x1f\x7f]+)"
 )
 _LONGEST_ESCAPE = 4096  # an escape sequence still open after this many characters is junk, not a cut
+
+COLS, ROWS = 120, 40  # the terminal every benchmark runs nnview in
+TIMEOUT = 120.0  # seconds for any one thing to show up; far past any normal run
+SIMPLE = "models/simple.py"
 
 
 def nnview_command() -> str:
@@ -266,6 +271,15 @@ class PtyRun:
             if ready:
                 self._read()
 
+    def settle(self, quiet: float = 0.3, limit: float = 5.0) -> None:
+        """Read until the program has written nothing for ``quiet`` seconds (at most ``limit`` seconds)."""
+        deadline = self.now() + limit
+        while self.now() < deadline:
+            before = len(self.chunks)
+            self.pump(quiet)
+            if len(self.chunks) == before:
+                return
+
     def _read(self) -> None:
         try:
             data = os.read(self.master, 1 << 16)
@@ -396,3 +410,12 @@ def has_line(pattern: str) -> Callable[[Screen], bool]:
 def all_of(*tests: Callable[[Screen], bool]) -> Callable[[Screen], bool]:
     """Every one of ``tests`` holds on the same screen."""
     return lambda screen: all(test(screen) for test in tests)
+
+
+def simple_table(path: str = SIMPLE) -> Callable[[Screen], bool]:
+    """nnview's full table of a SimpleNN file is on screen: the header ``SimpleNN  PATH  params 147`` and the
+    last row ``fc3 Linear (4,6) (3,6) (4,3)``."""
+    return all_of(
+        has_line(rf"SimpleNN  {re.escape(path)}  params 147"),
+        has_line(r"fc3\s+Linear\s+\(4,6\)\s+\(3,6\)\s+\(4,3\)"),
+    )

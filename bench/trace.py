@@ -18,8 +18,10 @@ Flags:
     --min-rounds N / --max-rounds N
                         bounds on the timed rounds per model (defaults 5 and 50; both 2 with ``--quick``).
     --json PATH         also write the raw numbers as JSON.
-    --write-readme      replace the text between ``<!-- bench:trace -->`` and ``<!-- /bench:trace -->`` in
-                        README.md with the table, the ``--meta`` lines, a note of the machine and this command.
+    --write-results     write the table and the ``--meta`` lines into bench/RESULTS.md and the headline (nnview over
+                        torchinfo per model, the 7B check against its targets) into README.md, each between
+                        ``<!-- bench:trace -->`` and ``<!-- /bench:trace -->``, with a note of the machine and this
+                        command (``bench/results.py``).
 
 Each model gets one warm-up of each contender, then rounds of (a) ``model(x)`` under ``torch.no_grad()``,
 (b) ``torchinfo.summary(model, input_data=x, verbose=0)`` and (c) nnview's ``trace_model``, interleaved in one
@@ -31,13 +33,8 @@ Below the table, notes say where the tools disagree (tied parameters, rows, MACs
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import json
-import os
-import platform
-import re
-import shlex
 import statistics
 import sys
 import time
@@ -52,13 +49,12 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` and ``tui`` imp
 import torch
 import torchinfo
 
-from bench.meta import LLAMA_FILE, ChildRun, meta_check, render_meta
+from bench.meta import LLAMA_FILE, TARGET_MIB, TARGET_SECONDS, ChildRun, meta_check, render_meta
 from bench.nets import BUILDERS, distinct_params
+from bench.results import command_line, machine_note, write_results
 from tui.core.example_input import ExampleInput
 from tui.core.trace.tracing import trace_model
 
-ROOT = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- bench:trace -->", "<!-- /bench:trace -->")
 # nnview three ways: "trace" records shapes, parameters, MACs and activations only (`nnview summary
 # --no-stats`); "summary" adds exact output statistics (`nnview summary`); "explorer" also keeps every
 # layer's output, input and activated output for display (`nnview FILE`).
@@ -200,23 +196,26 @@ def render_notes(rows: Sequence[ModelRow]) -> str:
     return "\n".join(notes)
 
 
-def machine_note() -> str:
-    """One line: OS, cores, threads, library versions and today's date."""
-    return (
-        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__} "
-        f"({torch.get_num_threads()} threads), torchinfo {torchinfo.__version__}, Python {platform.python_version()}, "
-        f"{datetime.date.today().isoformat()}"
-    )
-
-
-def write_readme(block: str, readme: Path = ROOT / "README.md", markers: tuple[str, str] = MARKERS) -> None:
-    """Replace what lies between the ``markers`` (this benchmark's by default) in ``readme`` with ``block``."""
-    text = readme.read_text()
-    start, end = (re.escape(m) for m in markers)
-    pattern = re.compile(f"{start}.*?{end}", re.DOTALL)
-    if not pattern.search(text):
-        raise SystemExit(f"{readme} has no {markers[0]} ... {markers[1]} markers")
-    readme.write_text(pattern.sub(lambda _: f"{markers[0]}\n{block}\n{markers[1]}", text, count=1))
+def render_headline(rows: Sequence[ModelRow], children: Sequence[ChildRun]) -> str:
+    """The README's lines: nnview over torchinfo per model (medians), and the 7B ``--meta`` check's targets."""
+    lines = []
+    if rows:
+        lines += [
+            "| Model | summary / torchinfo | explorer / torchinfo |",
+            "|---|---:|---:|",
+            *(
+                f"| {r.name} | {r.ratios['summary/torchinfo']:.2f} | {r.ratios['explorer/torchinfo']:.2f} |"
+                for r in rows
+            ),
+        ]
+    if len(children) > 2:
+        nnview = children[2]
+        lines += [
+            "",
+            f"`{nnview.label}`: {nnview.seconds:.2f} s (target ≤ {TARGET_SECONDS:g} s), {nnview.peak_mib:.0f} MiB "
+            f"peak RSS (target ≤ {TARGET_MIB:g} MiB)",
+        ]
+    return "\n".join(lines).strip()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -231,7 +230,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--min-rounds", type=int, default=None)
     parser.add_argument("--max-rounds", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     args.min_rounds = args.min_rounds or (2 if args.quick else 5)
     args.max_rounds = max(args.min_rounds, args.max_rounds or (2 if args.quick else 50))
@@ -261,10 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "machine": machine_note(),
         }
         args.json.write_text(json.dumps(results, indent=2))
-    if args.write_readme:
-        script = "python -m bench.trace" if __package__ else "python bench/trace.py"
-        command = shlex.join([*script.split(), *(sys.argv[1:] if argv is None else argv)])
-        write_readme("\n\n".join([*parts, f"Machine: {machine_note()}.", f"Command: `{command}`"]))
+    if args.write_results:
+        command = command_line(__file__, __package__, argv)
+        write_results("trace", "\n\n".join(parts), render_headline(rows, children), command)
     return 0
 
 

@@ -3,28 +3,32 @@
 Run from the repository root, either way::
 
     python bench/train.py              # 5 rounds per model, 50 presses per phase, 2 terminal runs (3-7 min)
-    python -m bench.train --quick      # 1 round of a few dozen steps, 5 presses per phase, 1 s windows (30-60 s)
+    python -m bench.train --quick      # 1 round of a few dozen steps, 5 presses per phase, 2 s windows (30-60 s)
 
 Flags:
     --quick             1 round, 2 epochs of models/simple.py (50 steps) and 1 of models/fashion_mlp.py (45 steps),
-                        5 presses per phase, 1 terminal run with 1-second windows.
+                        5 presses per phase, 1 terminal run with 2-second windows.
     --rounds N          rounds of every contender per model, the order rotating every round (default 5; 1 with
                         ``--quick``). Medians are reported.
     --simple-epochs N   epochs of models/simple.py per measurement (default 20 = 500 steps; 2 with ``--quick``).
     --mlp-epochs N      epochs of models/fashion_mlp.py per measurement (default 10 = 450 steps; 1 with ``--quick``).
     --presses N         key presses per phase (idle, training) and model for the latency (default 50; 5 with
                         ``--quick``), in blocks of 10 that alternate idle and training.
-    --seconds S         length of the idle and the training windows in the terminal (default 5; 1 with ``--quick``).
+    --seconds S         length of the idle and the training windows in the terminal (default 5; 2 with ``--quick``).
     --pty-runs N        runs of the real program in a pseudo-terminal (default 2; 1 with ``--quick``); medians.
     --threads N         pin every contender (and the latency app) to N torch threads, nnview through its own
                         ``threads`` setting (``nnview train --threads N``): the like-for-like comparison on a
                         machine where a busy neighbour makes torch's default thread count erratic. The pty run
                         keeps nnview's own choice.
     --json PATH         also write the raw numbers as JSON.
-    --write-readme      replace the text between ``<!-- bench:train -->`` and ``<!-- /bench:train -->`` in
-                        README.md with the tables, a note of the machine and this command.
+    --write-results     write the tables into bench/RESULTS.md and the headline (training speed over the seed's
+                        loop at equal threads, key p95, terminal bytes while training, beside their targets) into
+                        README.md, each between ``<!-- bench:train -->`` and ``<!-- /bench:train -->``, with a note
+                        of the machine and this command (``bench/results.py``).
 
-What is measured, all in one process except part 3:
+What is measured, all in one process except part 3. The TUI is watched through public surfaces only
+(``bench/explorer.py``): the messages its workers post, seen through ``run_test``'s ``message_hook``; keys sent
+with ``App.simulate_key``; frames awaited with ``Screen.call_after_refresh``. Nothing is patched or wrapped.
 
 1. **Steps per second** on models/simple.py and models/fashion_mlp.py, every contender training a fresh model
    (``load_model``: same file, same seed, same weights) for the same number of steps on the same tensors, with the
@@ -41,34 +45,42 @@ What is measured, all in one process except part 3:
      ``nnview train FILE --epochs N`` runs, without the progress bar; timed from the first step to the last event.
    - (c) **TUI**: ``NnviewApp(SessionOptions(FILE), watch=False).run_test(size=(120, 40))``; once the layer table
      is shown, the explorer's trainer is made (``session.ensure_trainer()``, as ``t`` would) and set to N epochs
-     (``Trainer.reconfigure``, as the ``e`` form does), then ``t`` is sent through the driver the way a terminal's
-     key reaches it, and the app trains to the end on its worker thread, with the live table, progress, curves
-     and health it always shows. Steps/s = steps / (start of the first ``Trainer.step`` to the end of the last),
-     stamped by a wrapper around that trainer's ``step``. Diagnostics: share of that time spent inside ``step``,
-     the worker thread's own CPU time inside ``step`` (torch's other OpenMP threads not counted: below 100%, the
-     step waited, mostly for the GIL), the UI thread's CPU time over the same interval (``time.thread_time``),
-     frames painted and the UI CPU per frame, and the live-view re-traces (explorer batch + layer health).
+     (``Trainer.reconfigure``, as the ``e`` form does), then ``t`` is pressed and the app trains to the end on its
+     worker thread, with the live table, progress, curves and health it always shows. Steps/s come from the
+     update stream: every ``TrainingProgress(update)`` the screen receives carries the step count and the loop's
+     own rate since it started (``update.steps_per_second``); the last update's gives steps / (loop start to the
+     last step). Threads: ``torch.get_num_threads()`` on the UI thread once the trainer is made (the worker
+     starts from it). Diagnostics, per second of that time: updates the screen received, live-table re-traces
+     (``TraceReady``, reason ``training``) and live views (``TrainingLiveView``: layer health, and the decision
+     boundary for 2-D inputs); and the UI thread's CPU time (``time.thread_time`` on the event loop) over the wall
+     time from ``t`` to the ``TrainingStopped`` message. The frame counts, the UI CPU per frame and the time inside
+     ``Trainer.step`` that earlier versions reported are gone: Textual has no public hook per frame, and timing
+     the steps meant wrapping the trainer.
 
-   Steps/s are medians over the rounds; ratios are of the medians (target (b)/(a) and (c)/(a) >= 0.95).
+   Steps/s are medians over the rounds; ratios are of the medians (targets: (b) >= 0.95 and (c) >= 0.9 of the
+   seed loop at equal threads, i.e. of (a′)).
 
 2. **Key latency** in the same run_test app (120 x 40) on each model, the trainer set to a million epochs so it
-   never finishes: ``n`` or ``p`` (whichever moves between the first two rows) sent through the driver every
+   never finishes: ``n`` or ``p`` (whichever moves between the first two rows) pressed (``App.simulate_key``) every
    100 ms (or as soon as the previous press was answered, if that took longer), in blocks of 10 presses that
    alternate *idle* (nothing training, the reference) and *training* (``t`` pressed, steps running). A press's
-   latency runs from just before the key is handed to the driver to the first frame the app composes (a wrapper
-   on ``App._display``, which receives every frame the compositor renders; headless, the frame is not encoded to
-   escape codes) in which the table cursor is on the new row, the explorer's ``selected`` is that layer, and the
-   detail panel's first line (``#detail-facts``) names it. A press not answered within 2 s is counted as missed,
-   and as *lost* if by then the cursor and the selection are back on the row it started from (a live-table rebuild
-   put the cursor back before the selection reached the explorer, and nothing moved).
-   p50 and p95 (target p95 <= 50 ms while training).
+   latency runs from just before the key is posted to the first refresh of the screen (``call_after_refresh``,
+   stamped right after the frame; headless, the frame is not encoded to escape codes) after which the table cursor
+   is on the new row, the explorer's ``selected`` is that layer, and the detail panel's first line
+   (``#detail-facts``) names it; a screen with nothing to draw is looked at every 2 ms, so a stamp is at most that
+   late. A press not answered within 2 s is counted as missed, and as *lost* if by then the cursor and the
+   selection are back on the row it started from (a live-table rebuild put the cursor back before the selection
+   reached the explorer, and nothing moved). p50 and p95 (target p95 <= 50 ms, idle and while training). Steps/s
+   while pressing: the training phases' steps over their loops' own time, from their last updates.
 
-3. **Bytes to the terminal**: the installed ``nnview models/simple.py --no-watch`` runs in a fresh 120 x 40 pty
-   read by this process (``bench/terminal.py``; ``TERM=xterm-256color``, no ``COLORTERM``). After the table is
-   on screen and the output has been quiet for 300 ms: ``--seconds`` idle, then ``t``; the training window is
-   the ``--seconds`` that follow the first frame showing the training status line (the time from ``t`` to that
-   frame and the bytes meanwhile are reported apart); it ends early if ``Training finished`` shows. Then
-   ``q``, ``d`` (quit without saving) and the exit status. Target <= 10 KB/s while training.
+3. **Bytes to the terminal**: the installed ``nnview bench/models/simple_long.py --no-watch`` (models/simple.py set
+   to a million epochs, so that it trains through the whole window; models/simple.py itself finishes in under a
+   second) runs in a fresh 120 x 40 pty read by this process (``bench/terminal.py``; ``TERM=xterm-256color``, no
+   ``COLORTERM``). After the table is on screen and the output has been quiet for 300 ms: ``--seconds`` idle, then
+   ``t``; the training window is the ``--seconds`` that follow the first frame showing the training status line
+   (the time from ``t`` to that frame and the bytes meanwhile are reported apart). Two figures: B/s over the whole
+   window, and *steady* B/s over the same window less its first second (when the training panel first appears).
+   Then ``q``, ``d`` (quit without saving) and the exit status. Target <= 10 KB/s while training; idle stays 0.
 """
 
 from __future__ import annotations
@@ -79,7 +91,6 @@ import gc
 import json
 import math
 import re
-import shlex
 import statistics
 import sys
 import time
@@ -92,14 +103,12 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` and ``tui`` imp
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
-from textual import events
 from textual.widgets import Static
 from torch import nn
 
-from bench.bandwidth import settle
-from bench.startup import COLS, ROWS, SIMPLE, SIMPLE_TABLE, TIMEOUT
-from bench.terminal import PtyRun, Screen, has_line, nnview_command
-from bench.trace import machine_note, write_readme
+from bench.explorer import Messages, first_refresh, open_explorer
+from bench.results import command_line, machine_note, write_results
+from bench.terminal import COLS, ROWS, TIMEOUT, PtyRun, Screen, has_line, nnview_command, simple_table
 from tui.app import NnviewApp
 from tui.core.load.datasets import TrainingData
 from tui.core.load.model_file import load_model
@@ -110,7 +119,6 @@ from tui.screens.explorer import ExplorerScreen
 from tui.widgets.layer_table import LayerTable
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- bench:train -->", "<!-- /bench:train -->")
 MODELS = {"simple": "models/simple.py", "fashion_mlp": "models/fashion_mlp.py"}
 SIZE = (COLS, ROWS)
 DEFAULT_THREADS = torch.get_num_threads()  # what a fresh process (the seed's script) gets
@@ -118,8 +126,12 @@ PRESS_INTERVAL = 0.1
 PRESS_TIMEOUT = 2.0
 BLOCK = 10  # presses per block; blocks alternate idle and training
 ENDLESS_EPOCHS = 1_000_000
+LONG = "bench/models/simple_long.py"  # models/simple.py training for a million epochs
+LONG_TABLE = simple_table(LONG)
 TRAINING_SHOWN = has_line(r"training\s+epoch \d+/\d+\s+step \d+")
 QUIT_ASKED = has_line(r"training steps are not saved")
+STEADY_AFTER = 1.0  # seconds of the training window left out of the steady rate: the panel appearing
+TARGETS = {"headless": 0.95, "tui": 0.9, "key_p95_ms": 50.0, "training_bytes_per_s": 10_000}
 
 
 # --- 1. steps per second ---------------------------------------------------------------------------------------
@@ -127,16 +139,13 @@ QUIT_ASKED = has_line(r"training steps are not saved")
 
 @dataclass
 class TuiStats:
-    """What the TUI did while training: seconds are wall time unless named cpu."""
+    """What the TUI's screen received while training, and the UI thread's CPU time."""
 
-    in_step: float = 0.0  # inside Trainer.step, on the worker thread
-    in_step_cpu: float = 0.0  # the worker thread's CPU time inside Trainer.step
-    ui_cpu: float = 0.0  # the UI (event loop) thread's CPU time over the run
-    frames: int = 0  # frames the compositor rendered
-    paint_cpu: float = 0.0  # UI-thread CPU time spent rendering those frames
-    live_views: int = 0  # re-traces of the explorer's batch + layer health (worker thread)
-    live_view_seconds: float = 0.0
-    worker_threads: int = 0  # torch's thread count as seen from the training worker thread
+    updates: int = 0  # TrainingProgress messages
+    retraces: int = 0  # TraceReady with reason "training": the live table re-traced
+    live_views: int = 0  # TrainingLiveView messages: layer health (and the decision boundary for 2-D inputs)
+    ui_cpu: float = 0.0  # the UI (event loop) thread's CPU time from t to TrainingStopped
+    wall: float = 0.0  # wall time from t to TrainingStopped
 
 
 @dataclass
@@ -250,126 +259,28 @@ def headless(setup: Setup) -> Measurement:
     return Measurement(setup.name, "headless", threads, session.trainer.step_count, seconds)
 
 
-def send_key(app: NnviewApp, key: str) -> None:
-    """Hand ``key`` to the app's driver the way the terminal driver's input thread hands it a parsed key."""
-    assert app._driver is not None
-    app._driver.process_message(events.Key(key, key if len(key) == 1 else None))
-
-
-async def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.05) -> None:
-    """Poll ``check`` on the event loop (cheap ``asyncio.sleep``, no pilot round trips) until it holds."""
-    deadline = time.perf_counter() + timeout
-    while not check():
-        if time.perf_counter() > deadline:
-            raise SystemExit(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(interval)
-
-
-async def open_explorer(app: NnviewApp) -> ExplorerScreen:
-    """The explorer screen once its first trace is on it."""
-
-    def shown() -> bool:
-        return any(isinstance(s, ExplorerScreen) and s.shown is not None for s in app.screen_stack)
-
-    await wait_until(shown, TIMEOUT, "the first trace")
-    screen = next(s for s in app.screen_stack if isinstance(s, ExplorerScreen))
-    if screen.shown != "trace":
-        raise SystemExit(f"{screen.session.options.model_ref}: the explorer shows an error, not a trace")
-    await asyncio.sleep(0.2)  # let the first full frame paint
-    return screen
-
-
-class FrameProbe:
-    """Wraps ``app._display`` and ``screen._compositor_refresh``: counts frames and their UI-thread CPU time, and
-    stamps the first frame after which ``check()`` holds."""
-
-    def __init__(self, app: NnviewApp, screen: ExplorerScreen) -> None:
-        self.app = app
-        self.frames = 0
-        self.paint_cpu = 0.0
-        self.check: Callable[[], bool] | None = None
-        self.hit: float | None = None
-        self.answered = asyncio.Event()
-        display, refresh = app._display, screen._compositor_refresh
-
-        def timed_display(on: Any, renderable: Any) -> None:
-            display(on, renderable)
-            if renderable is None or app._batch_count:
-                return
-            self.frames += 1
-            if self.check is not None and self.hit is None and self.check():
-                self.hit = time.perf_counter()
-                self.answered.set()
-
-        def timed_refresh() -> None:
-            began = time.thread_time()
-            refresh()
-            self.paint_cpu += time.thread_time() - began
-
-        app._display = timed_display  # type: ignore[method-assign, assignment]
-        screen._compositor_refresh = timed_refresh  # type: ignore[method-assign]
-
-    def expect(self, check: Callable[[], bool]) -> None:
-        self.check, self.hit = check, None
-        self.answered.clear()
-
-
-def instrument_steps(trainer: Any, stats: TuiStats) -> list[float]:
-    """Wrap this trainer's ``step``: returns [first start, last end], kept up to date, and fills ``stats``."""
-    span: list[float] = []
-    step = trainer.step_in_guest
-
-    def timed_step() -> Any:
-        began, cpu = time.perf_counter(), time.thread_time()
-        outcome = step()
-        ended = time.perf_counter()
-        stats.in_step += ended - began
-        stats.in_step_cpu += time.thread_time() - cpu
-        if not span:
-            span.append(began)
-            span.append(ended)
-            stats.worker_threads = torch.get_num_threads()
-        span[1] = ended
-        return outcome
-
-    trainer.step_in_guest = timed_step
-    return span
-
-
-def instrument_live_view(screen: ExplorerScreen, stats: TuiStats) -> None:
-    """Count and time the worker's live-view re-traces (``session.retrace``; layer health not included)."""
-    retrace = screen.session.retrace
-
-    def timed() -> Any:
-        began = time.perf_counter()
-        result = retrace()
-        stats.live_views += 1
-        stats.live_view_seconds += time.perf_counter() - began
-        return result
-
-    screen.session.retrace = timed  # type: ignore[method-assign]
-
-
 async def tui_async(setup: Setup) -> Measurement:
     torch.set_num_threads(DEFAULT_THREADS)
+    messages = Messages()
     app = NnviewApp(SessionOptions(setup.model_ref), watch=False)
-    async with app.run_test(size=SIZE):
-        screen = await open_explorer(app)
+    async with app.run_test(size=SIZE, message_hook=messages):
+        screen = await open_explorer(app, messages, TIMEOUT)
         trainer = screen.session.ensure_trainer()
         trainer.reconfigure(replace(trainer.config, epochs=setup.epochs))
         if setup.pin:  # the worker threads start from the process's setting
             torch.set_num_threads(setup.pin)
-        stats = TuiStats()
-        span = instrument_steps(trainer, stats)
-        instrument_live_view(screen, stats)
-        probe = FrameProbe(app, screen)
+        threads = torch.get_num_threads()
         gc.collect()
-        ui_cpu = time.thread_time()
-        send_key(app, "t")
-        await wait_until(lambda: trainer.done and not screen.training, 60 + setup.steps, "the training to finish")
-        stats.ui_cpu = time.thread_time() - ui_cpu
-        stats.frames, stats.paint_cpu = probe.frames, probe.paint_cpu
-    return Measurement(setup.name, "tui", stats.worker_threads, trainer.step_count, span[1] - span[0], stats)
+        ui_cpu, began = time.thread_time(), time.perf_counter()
+        app.simulate_key("t")
+        await messages.wait(lambda: bool(messages.stops), 60 + setup.steps, "the training to finish")
+        stats = TuiStats(ui_cpu=time.thread_time() - ui_cpu, wall=time.perf_counter() - began)
+    stopped = messages.stops[0]
+    if stopped.reason != "done" or len(messages.loops) != 1:
+        raise SystemExit(f"{setup.model_ref}: the TUI stopped training ({stopped.reason}): {stopped.error}")
+    loop = messages.loops[0]
+    stats.updates, stats.retraces, stats.live_views = len(loop.updates), messages.retraces, messages.live_views
+    return Measurement(setup.name, "tui", threads, loop.steps, loop.seconds, stats)
 
 
 def tui(setup: Setup) -> Measurement:
@@ -408,13 +319,10 @@ class StepsRow:
     seed_nnview_threads: float
     headless: float
     tui: float
-    tui_in_step: float  # share of the TUI's training time inside Trainer.step
-    tui_step_cpu: float  # worker CPU / wall inside Trainer.step (below 1: waiting, mostly for the GIL)
-    tui_ui_busy: float  # UI-thread CPU time / training time
-    tui_frames_per_s: float
-    tui_ms_per_frame: float  # UI-thread CPU per frame
+    tui_updates_per_s: float
+    tui_retraces_per_s: float
     tui_live_views_per_s: float
-    tui_ms_per_live_view: float
+    tui_ui_busy: float  # UI-thread CPU time / wall time, t to TrainingStopped
 
     @property
     def label(self) -> str:
@@ -450,13 +358,10 @@ def steps_row(setup: Setup, runs: list[Measurement]) -> StepsRow:
         rate("seed_nnview_threads"),
         rate("headless"),
         rate("tui"),
-        med(lambda r, s: s.in_step / r.seconds),
-        med(lambda r, s: s.in_step_cpu / s.in_step),
-        med(lambda r, s: s.ui_cpu / r.seconds),
-        med(lambda r, s: s.frames / r.seconds),
-        med(lambda r, s: s.paint_cpu / max(1, s.frames) * 1e3),
+        med(lambda r, s: s.updates / r.seconds),
+        med(lambda r, s: s.retraces / r.seconds),
         med(lambda r, s: s.live_views / r.seconds),
-        med(lambda r, s: s.live_view_seconds / max(1, s.live_views) * 1e3),
+        med(lambda r, s: s.ui_cpu / s.wall),
     )
 
 
@@ -476,17 +381,15 @@ def render_steps(rows: Sequence[StepsRow], pin: int | None = None) -> str:
         "",
         (f"Threads: every contender pinned to {pin} (`--threads`)" if pin else "Threads: (a) torch's default, ")
         + ("" if pin else "; ".join(f"{r.model} {r.threads_default}, nnview picks {r.threads_nnview}" for r in rows))
-        + ". Where the TUI's time goes (medians):",
+        + ". What the TUI's screen received while training (medians, per second of the loop's time):",
         "",
-        "| Model | in `Trainer.step` | worker CPU / wall in `step` | UI thread CPU busy | frames/s "
-        "| UI CPU ms per frame | live re-traces/s | ms per re-trace |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Model | updates/s | live-table re-traces/s | live views/s | UI thread CPU busy |",
+        "|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r.label} | {r.tui_in_step:.0%} | {r.tui_step_cpu:.0%} | {r.tui_ui_busy:.0%} "
-            f"| {r.tui_frames_per_s:.1f} | {r.tui_ms_per_frame:.1f} | {r.tui_live_views_per_s:.1f} "
-            f"| {r.tui_ms_per_live_view:.1f} |"
+            f"| {r.label} | {r.tui_updates_per_s:.1f} | {r.tui_retraces_per_s:.1f} | {r.tui_live_views_per_s:.1f} "
+            f"| {r.tui_ui_busy:.0%} |"
         )
     return "\n".join(lines)
 
@@ -505,7 +408,7 @@ class LatencyRun:
     missed_training: int = 0
     lost: int = 0  # missed presses whose effect was undone: cursor and selection back where they started
     training_steps: int = 0
-    training_seconds: float = 0.0
+    training_seconds: float = 0.0  # the training loops' own time, from their last updates
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -519,9 +422,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-async def press_block(
-    app: NnviewApp, screen: ExplorerScreen, probe: FrameProbe, presses: int
-) -> list[float | str | None]:
+async def press_block(app: NnviewApp, screen: ExplorerScreen, presses: int) -> list[float | str | None]:
     """``presses`` presses of n / p, one every PRESS_INTERVAL (or once the last was answered): their latencies,
     ``"lost"`` or ``None`` (missed) for those never answered."""
     table = screen.query_one("#layers", LayerTable)
@@ -539,34 +440,29 @@ async def press_block(
         def shows(row: int = row, index: int = index, head: str = head) -> bool:
             return table.cursor_row == row and screen.selected == index and str(facts.content).startswith(head)
 
-        probe.expect(shows)
         sent = time.perf_counter()
-        send_key(app, "n" if row == 1 else "p")
-        try:
-            await asyncio.wait_for(probe.answered.wait(), PRESS_TIMEOUT)
-        except asyncio.TimeoutError:
+        app.simulate_key("n" if row == 1 else "p")
+        shown = await first_refresh(screen, shows, PRESS_TIMEOUT)
+        if shown is None:
             origin = table.visible_rows[1 - row]
             latencies.append("lost" if table.cursor_row == 1 - row and screen.selected == origin else None)
             start = time.perf_counter() - (i + 1) * PRESS_INTERVAL  # restart the schedule after a miss
             continue
-        assert probe.hit is not None
-        latencies.append(probe.hit - sent)
-    probe.check = None
+        latencies.append(shown - sent)
     return latencies
 
 
 async def latency_async(name: str, presses: int, pin: int | None = None) -> LatencyRun:
     torch.set_num_threads(DEFAULT_THREADS)
-    target = MODELS[name]
-    app = NnviewApp(SessionOptions(target), watch=False)
+    messages = Messages()
+    app = NnviewApp(SessionOptions(MODELS[name]), watch=False)
     run = LatencyRun(name)
-    async with app.run_test(size=SIZE):
-        screen = await open_explorer(app)
+    async with app.run_test(size=SIZE, message_hook=messages):
+        screen = await open_explorer(app, messages, TIMEOUT)
         trainer = screen.session.ensure_trainer()
         trainer.reconfigure(replace(trainer.config, epochs=ENDLESS_EPOCHS))
         if pin:
             torch.set_num_threads(pin)
-        probe = FrameProbe(app, screen)
         left = {"idle": presses, "training": presses}
         while left["idle"] or left["training"]:
             for phase in ("idle", "training"):
@@ -575,20 +471,17 @@ async def latency_async(name: str, presses: int, pin: int | None = None) -> Late
                     continue
                 left[phase] -= count
                 if phase == "training":
-                    steps = trainer.step_count
-
-                    def stepping(steps: int = steps) -> bool:
-                        return screen.training and trainer.step_count > steps
-
-                    send_key(app, "t")
-                    await wait_until(stepping, 60, "training")
-                    began, first = time.perf_counter(), trainer.step_count
-                latencies = await press_block(app, screen, probe, count)
+                    loops = len(messages.loops)
+                    app.simulate_key("t")
+                    await messages.wait(lambda loops=loops: len(messages.loops) > loops, 60, "training")
+                latencies = await press_block(app, screen, count)
                 if phase == "training":
-                    run.training_steps += trainer.step_count - first
-                    run.training_seconds += time.perf_counter() - began
-                    send_key(app, "t")  # pause, then let the last re-trace paint before idle presses
-                    await wait_until(lambda: not screen.training, 60, "training to pause")
+                    stops = len(messages.stops)
+                    app.simulate_key("t")  # pause, then let the last re-trace paint before idle presses
+                    await messages.wait(lambda stops=stops: len(messages.stops) > stops, 60, "training to pause")
+                    loop = messages.loops[-1]
+                    run.training_steps += loop.steps
+                    run.training_seconds += loop.seconds
                     await asyncio.sleep(0.3)
                 answered = [x for x in latencies if isinstance(x, float)]
                 run.lost += latencies.count("lost")
@@ -601,7 +494,7 @@ async def latency_async(name: str, presses: int, pin: int | None = None) -> Late
 def render_latency(runs: Sequence[LatencyRun], presses: int) -> str:
     lines = [
         f"Key to screen (ms): `n`/`p` every {PRESS_INTERVAL * 1e3:.0f} ms, {presses} presses per phase, in the "
-        f"run_test app at {COLS}x{ROWS}, until the first frame with the new row selected and the detail panel "
+        f"run_test app at {COLS}x{ROWS}, until the first refresh with the new row selected and the detail panel "
         "naming it:",
         "",
         "| Model | idle p50 | idle p95 | training p50 | training p95 | answered idle / training "
@@ -629,9 +522,10 @@ class BytesRun:
     idle_seconds: float
     open_bytes: int  # from typing t to the first frame showing the training status
     open_seconds: float
-    training_bytes: int
+    training_bytes: int  # the training window, from that frame on
     training_seconds: float
-    finished_early: bool
+    steady_bytes: int  # the training window less its first STEADY_AFTER seconds
+    steady_seconds: float
     shown_step: int | None  # the step counter on screen at the end of the training window
     shown_rate: int | None  # the steps/s the status line showed then
     exit_code: int | None
@@ -643,6 +537,10 @@ class BytesRun:
     @property
     def training_rate(self) -> float:
         return self.training_bytes / self.training_seconds
+
+    @property
+    def steady_rate(self) -> float:
+        return self.steady_bytes / self.steady_seconds if self.steady_seconds > 0 else math.nan
 
 
 def bytes_between(run: PtyRun, start: float, end: float) -> int:
@@ -661,10 +559,10 @@ def status_numbers(screen: Screen) -> tuple[int | None, int | None]:
 
 def measure_bytes(seconds: float) -> BytesRun:
     """Part 3 once: idle window, ``t``, training window, quit without saving."""
-    with PtyRun([nnview_command(), SIMPLE, "--no-watch"], COLS, ROWS, cwd=str(ROOT)) as run:
-        if run.wait_for(SIMPLE_TABLE, timeout=TIMEOUT) is None:
-            raise SystemExit(f"nnview {SIMPLE}: the table never showed; the screen was:\n{run.screen().text()}")
-        settle(run)
+    with PtyRun([nnview_command(), LONG, "--no-watch"], COLS, ROWS, cwd=str(ROOT)) as run:
+        if run.wait_for(LONG_TABLE, timeout=TIMEOUT) is None:
+            raise SystemExit(f"nnview {LONG}: the table never showed; the screen was:\n{run.screen().text()}")
+        run.settle()
         idle_start = run.now()
         run.pump(seconds)
         idle_end = run.now()
@@ -673,13 +571,11 @@ def measure_bytes(seconds: float) -> BytesRun:
         if shown is None:
             raise SystemExit(f"the training status never showed; the screen was:\n{run.screen().text()}")
         end = shown + seconds
-        finished = run.pump(max(0.0, end - run.now()), until=lambda: run.seen(b"Training finished", since=shown))
-        if finished:
-            end = next(t for t, chunk in run.chunks if t > shown and b"Training finished" in chunk)
+        run.pump(max(0.0, end - run.now()))
+        steady = min(shown + STEADY_AFTER, end)
         step, rate = status_numbers(run.screen(until=end))
         quit_typed = run.send("q")
-        # The quit dialog asks about the unsaved steps; its text may not show (see the report), so "d" (quit
-        # without saving) goes after a short wait either way.
+        # The quit dialog asks about the unsaved steps; "d" (quit without saving) goes after a short wait either way.
         run.wait_for(QUIT_ASKED, since=quit_typed, timeout=2.0)
         run.send("d")
         code = run.wait_exit(30.0)
@@ -690,7 +586,8 @@ def measure_bytes(seconds: float) -> BytesRun:
             shown - typed,
             bytes_between(run, shown, end),
             end - shown,
-            finished,
+            bytes_between(run, steady, end),
+            end - steady,
             step,
             rate,
             code,
@@ -703,21 +600,52 @@ def render_bytes(runs: Sequence[BytesRun]) -> str:
 
     rates = [r.shown_rate for r in runs if r.shown_rate is not None]
     codes = ", ".join(str(c) for c in sorted({r.exit_code for r in runs}, key=str))
-    early = sum(r.finished_early for r in runs)
+    steady = med(lambda r: r.steady_rate)
     return "\n".join(
         [
-            f"Bytes written to the terminal by `nnview {SIMPLE} --no-watch` in a {COLS}x{ROWS} pty "
-            f"(`TERM=xterm-256color`), median of {len(runs)} run(s):",
+            f"Bytes written to the terminal by `nnview {LONG} --no-watch` in a {COLS}x{ROWS} pty "
+            f"(`TERM=xterm-256color`), median of {len(runs)} run(s); target ≤ 10 KB/s while training:",
             "",
-            "| idle B/s | training B/s | `t` → training status on screen, s | bytes meanwhile "
-            "| training window s | steps/s on the status line | exit status |",
-            "|---:|---:|---:|---:|---:|---:|---|",
+            "| idle B/s | training B/s | steady B/s (window less its first second) | `t` → training status on screen, s "
+            "| bytes meanwhile | training window s | steps/s on the status line | exit status |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|",
             f"| {med(lambda r: r.idle_rate):,.0f} | {med(lambda r: r.training_rate):,.0f} "
+            f"| {'-' if math.isnan(steady) else f'{steady:,.0f}'} "
             f"| {med(lambda r: r.open_seconds):.2f} | {med(lambda r: r.open_bytes):,.0f} "
-            f"| {med(lambda r: r.training_seconds):.1f}{' (training finished early)' * bool(early)} "
+            f"| {med(lambda r: r.training_seconds):.1f} "
             f"| {f'{statistics.median(rates):.0f}' if rates else '-'} | {codes} |",
         ]
     )
+
+
+# --- results -----------------------------------------------------------------------------------------------------
+
+
+def render_headline(rows: Sequence[StepsRow], latencies: Sequence[LatencyRun], terminal: Sequence[BytesRun]) -> str:
+    """The README's lines: speed over the seed's loop at equal threads, key p95, terminal bytes; with targets."""
+    p95 = {r.model: [percentile(v, 95) * 1e3 for v in (r.idle, r.training)] for r in latencies}
+    lines = [
+        f"| Model | `nnview train` / seed loop (≥ {TARGETS['headless']}) | TUI / seed loop (≥ {TARGETS['tui']}) "
+        f"| key p95 idle / training, ms (≤ {TARGETS['key_p95_ms']:.0f}) |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        keys = " / ".join(f"{v:.0f}" for v in p95[r.model]) if r.model in p95 else "-"
+        lines.append(
+            f"| {r.label} | {r.ratios['headless/seed_nnview_threads']:.2f} | {r.ratios['tui/seed_nnview_threads']:.2f} "
+            f"| {keys} |"
+        )
+    lines.append("")
+    lines.append("Ratios over the seed's loop run with nnview's thread count, (a′) in the full table.")
+    if terminal:
+        steady = statistics.median(r.steady_rate for r in terminal)
+        lines.append(
+            f"Terminal while training `{LONG}` at {COLS}x{ROWS}: "
+            f"{statistics.median(r.training_rate for r in terminal):,.0f} B/s over the window, "
+            f"{'-' if math.isnan(steady) else f'{steady:,.0f}'} B/s steady (target ≤ 10 KB/s); "
+            f"idle {statistics.median(r.idle_rate for r in terminal):,.0f} B/s (target 0)."
+        )
+    return "\n".join(lines)
 
 
 # --- main --------------------------------------------------------------------------------------------------------
@@ -735,20 +663,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pty-runs", type=int, default=None)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--write-readme", action="store_true")
+    parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
     quick = args.quick
     args.rounds = max(1, args.rounds or (1 if quick else 5))
     args.simple_epochs = max(1, args.simple_epochs or (2 if quick else 20))
     args.mlp_epochs = max(1, args.mlp_epochs or (1 if quick else 10))
     args.presses = max(1, args.presses or (5 if quick else 50))
-    args.seconds = args.seconds or (1.0 if quick else 5.0)
+    args.seconds = args.seconds or (2.0 if quick else 5.0)
     args.pty_runs = max(1, args.pty_runs or (1 if quick else 2))
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the three parts, print the tables; optionally write JSON and the README."""
+    """Run the three parts, print the tables; optionally write JSON and the results."""
     args = parse_args(argv)
     epochs = {"simple": args.simple_epochs, "fashion_mlp": args.mlp_epochs}
     try:
@@ -762,20 +690,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = [render_steps(rows, args.threads), render_latency(latencies, args.presses), render_bytes(terminal)]
     print("\n\n".join(parts), flush=True)
     if args.json is not None:
+        rates = ("idle_rate", "training_rate", "steady_rate")
         results = {
             "steps": [{**asdict(r), "ratios": r.ratios} for r in rows],
             "measurements": [asdict(m) | {"rate": m.rate} for name in runs for m in runs[name]],
             "expected_steps": {s.name: s.steps for s in setups},
             "latency": [asdict(r) for r in latencies],
-            "terminal": [asdict(r) | {"idle_rate": r.idle_rate, "training_rate": r.training_rate} for r in terminal],
+            "terminal": [asdict(r) | {k: getattr(r, k) for k in rates} for r in terminal],
             "presses": args.presses,
             "machine": machine_note(),
         }
         args.json.write_text(json.dumps(results, indent=2))
-    if args.write_readme:
-        script = "python -m bench.train" if __package__ else "python bench/train.py"
-        command = shlex.join([*script.split(), *(sys.argv[1:] if argv is None else argv)])
-        write_readme("\n\n".join([*parts, f"Machine: {machine_note()}.", f"Command: `{command}`"]), markers=MARKERS)
+    if args.write_results:
+        headline = render_headline(rows, latencies, terminal)
+        write_results("train", "\n\n".join(parts), headline, command_line(__file__, __package__, argv))
     return 0
 
 

@@ -5,17 +5,12 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import summary_process  # noqa: E402
-from bench.summary_process import Timing  # noqa: E402
+from bench import summary_process
+from bench.summary_process import Timing
 
 
 def test_table_reports_medians_in_ms_and_the_worst_ratio() -> None:
@@ -33,6 +28,17 @@ def test_table_reports_medians_in_ms_and_the_worst_ratio() -> None:
         "",
         "Worst ratio: **0.96** (target ≤ 1.0 on every model)",
     ]
+
+
+def test_headline_gives_each_ratio_and_the_worst() -> None:
+    timings = [
+        Timing("simple", [0.70, 0.72, 0.90], [0.80, 0.81, 0.83]),
+        Timing("deep5k", [1.30, 1.25, 1.20], [1.25, 1.30, 1.40]),
+    ]
+    assert summary_process.render_headline(timings) == (
+        "`nnview summary FILE` / `python -c` torchinfo, whole processes: models/simple.py 0.89, "
+        "bench/models/deep5k.py 0.96; worst **0.96** (target ≤ 1.0)"
+    )
 
 
 def test_unknown_model_names_are_refused() -> None:

@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import meta, nets, trace  # noqa: E402
+from bench import meta, nets, trace
+from tests.conftest import ROOT
 
 RATIO_COLUMNS = slice(7, 12)  # trace, summary and explorer over torchinfo, summary/plain, torchinfo/plain
 
@@ -94,11 +91,22 @@ def test_full_size_models_have_the_advertised_shapes() -> None:
     assert sum(isinstance(m, nets.BasicBlock) for m in resnet.modules()) == 50
 
 
-def test_write_readme_replaces_only_between_the_markers(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n<!-- bench:trace -->\nold\n<!-- /bench:trace -->\n\nafter\n")
-    trace.write_readme("| new |", readme)
-    assert readme.read_text() == "# x\n\n<!-- bench:trace -->\n| new |\n<!-- /bench:trace -->\n\nafter\n"
+def test_headline_gives_nnview_over_torchinfo_and_the_meta_targets() -> None:
+    row = trace.ModelRow("MLP", 50, 0.0008, 0.0012, 0.0015, 0.0021, 0.0020, 7, 7, 1, 1, 1, 1, 1)
+    children = [
+        meta.ChildRun('python -c "import torch"', [], 0.80, 218.0, ""),
+        meta.ChildRun("import torch + one meta op", [], 1.59, 292.0, ""),
+        meta.ChildRun("nnview summary bench/models/llama7b.py --meta --json", [], 1.88, 307.0, ""),
+    ]
+    assert trace.render_headline([row], children).splitlines() == [
+        "| Model | summary / torchinfo | explorer / torchinfo |",
+        "|---|---:|---:|",
+        "| MLP | 1.75 | 1.67 |",
+        "",
+        "`nnview summary bench/models/llama7b.py --meta --json`: 1.88 s (target ≤ 3 s), 307 MiB peak RSS "
+        "(target ≤ 500 MiB)",
+    ]
+    assert trace.render_headline([], []) == ""
 
 
 def test_meta_check_as_a_script_reports_llama_7b(tmp_path: Path) -> None:

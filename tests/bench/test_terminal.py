@@ -1,4 +1,4 @@
-"""Smoke tests of bench/startup.py and bench/bandwidth.py: ``--quick`` runs end to end (no timing checks).
+"""Smoke tests of bench/startup.py, bench/bandwidth.py and their pty harness: ``--quick`` runs end to end.
 
 Both drive the installed ``nnview`` in a pty of their own (bench/terminal.py), so what is asserted is what a
 real terminal would have shown: the table text was found, the keys moved the selection, the program exited 0,
@@ -13,17 +13,14 @@ import json
 import math
 import re
 import shutil
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import bandwidth, startup, terminal  # noqa: E402
+from bench import bandwidth, startup, terminal
 
 pytestmark = pytest.mark.skipif(shutil.which("nnview") is None, reason="the nnview console script is not installed")
 
@@ -90,17 +87,41 @@ def test_screen_model_follows_cursor_moves_erases_wide_characters_and_split_esca
     assert screen.lines()[2] == "         tog"
 
 
-def test_write_readme_keeps_each_benchmark_between_its_own_markers(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        "<!-- bench:trace -->\nT\n<!-- /bench:trace -->\n<!-- bench:startup -->\nold\n<!-- /bench:startup -->\n"
-        "<!-- bench:bandwidth -->\nold\n<!-- /bench:bandwidth -->\n"
-    )
-    startup.write_readme("S", readme, markers=startup.MARKERS)
-    bandwidth.write_readme("B", readme, markers=bandwidth.MARKERS)
-    assert readme.read_text() == (
-        "<!-- bench:trace -->\nT\n<!-- /bench:trace -->\n<!-- bench:startup -->\nS\n<!-- /bench:startup -->\n"
-        "<!-- bench:bandwidth -->\nB\n<!-- /bench:bandwidth -->\n"
-    )
-    assert (ROOT / "README.md").read_text().count(startup.MARKERS[0]) == 1
-    assert (ROOT / "README.md").read_text().count(bandwidth.MARKERS[1]) == 1
+def test_settle_returns_once_the_program_has_been_quiet(tmp_path: Path) -> None:
+    script = "import time; print('one', flush=True); time.sleep(0.4); print('two', flush=True); time.sleep(30)"
+    run = terminal.PtyRun([sys.executable, "-c", script], 40, 5, cwd=str(tmp_path))
+    try:
+        run.settle(quiet=1.0, limit=10.0)  # the 0.4 s between the lines is not quiet enough to stop at
+        assert run.screen().lines()[:2] == ["one", "two"]
+        assert run.process.poll() is None  # it stopped on the quiet, not at the program's end
+    finally:
+        assert run.close(quit_keys=b"") == -signal.SIGTERM
+
+
+def test_simple_table_needs_the_header_of_that_path_and_the_last_row() -> None:
+    screen = terminal.Screen(cols=60, rows=3)
+    screen.feed(b"SimpleNN  bench/models/simple_long.py  params 147\r\n")
+    screen.feed(b"fc3   Linear   (4,6)   (3,6)   (4,3)")
+    assert terminal.simple_table("bench/models/simple_long.py")(screen)
+    assert not terminal.simple_table("models/simple.py")(screen)
+
+
+def test_headlines_state_the_figures_beside_their_targets() -> None:
+    simple = startup.SimpleRound(0.150, 0.239, 1.022, 0.201, 0.511, 0, 0.653, 0.872)
+    deep = startup.DeepRun(5000, 0.228, 0.761, True, 2.311, "Sequential  Sequential", [0.041, 0.027], True)
+    assert startup.render_headline([simple], 1.57, [deep]).splitlines() == [
+        "- full table of models/simple.py on screen: nnview / torchinfo **1.57** (target ≤ 1.0)",
+        "- first paint: 239 ms after process start (target ≤ 500 ms)",
+        "- 5,000 modules: first frame 228 ms, table on screen 2311 ms (target ≤ 3 s), `j` after the load 41 ms at most "
+        "(target ≤ 50 ms)",
+    ]
+    runs = [
+        bandwidth.BandwidthRun("256 colours", 10906, 49370, 1.0, 5.0, 0, 50, 5.0, 418_540, 150, 3.0, 364_992, 0),
+        bandwidth.BandwidthRun("truecolor", 13690, 62955, 1.0, 5.0, 0, 50, 5.0, 546_590, 150, 3.0, 439_908, 0),
+    ]
+    assert bandwidth.render_headline(runs, 5.0).splitlines() == [
+        "`nnview models/simple.py --no-watch` at 120x40, 5 s phases:",
+        "",
+        "- 256 colours: idle 0 B/s (target 0); `n`/`p` every 100 ms 83,708 B/s, 8,371 B per key",
+        "- truecolor: idle 0 B/s (target 0); `n`/`p` every 100 ms 109,318 B/s, 10,932 B per key",
+    ]

@@ -12,18 +12,15 @@ import io
 import json
 import math
 import shutil
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import train  # noqa: E402
-from bench.trace import write_readme  # noqa: E402
+from bench import train
+from bench.explorer import LoopRun, Messages
+from tui.core.train.loop import TrainingUpdate
+from tui.core.train.records import StepRecord
+from tui.messages import TraceReady, TrainingLiveView, TrainingProgress, TrainingStopped
 
 pytestmark = pytest.mark.skipif(shutil.which("nnview") is None, reason="the nnview console script is not installed")
 
@@ -71,6 +68,9 @@ def test_steps_table_has_one_row_per_model_with_positive_finite_rates(quick: tup
         for cell in row[3:]:  # four rates, four ratios
             assert 0 < number(cell) < math.inf, row
     assert [row[0] for row in where] == list(train.MODELS.values())
+    for row in where:
+        assert len(row) == 5
+        assert all(0 < number(cell.rstrip("%")) < math.inf for cell in row[1:]), row
     for model in results["steps"]:
         for key in ("seed", "seed_nnview_threads", "headless", "tui"):
             assert 0 < model[key] < math.inf, (model["model"], key)
@@ -89,8 +89,11 @@ def test_every_contender_trained_exactly_the_steps_asked(quick: tuple[str, dict[
         contenders.setdefault(m["model"], []).append(m["contender"])
         if m["contender"] == "tui":
             stats = m["tui"]
-            assert stats["frames"] > 0 and stats["live_views"] > 0
-            assert 0 < stats["in_step"] <= m["seconds"] and stats["ui_cpu"] > 0
+            # the first update comes after the first step, the final one after the last: at least two
+            assert 2 <= stats["updates"] <= m["steps"]
+            # a re-trace and a live view at least every second, and always one after the last step
+            assert stats["retraces"] >= 1 and stats["live_views"] >= 1
+            assert 0 < stats["ui_cpu"] and m["seconds"] < stats["wall"]
         else:
             assert m["tui"] is None
     for model, names in contenders.items():
@@ -110,14 +113,21 @@ def test_every_key_press_was_answered_and_timed(quick: tuple[str, dict[str, Any]
         assert run["training_steps"] >= 0 and run["training_seconds"] > 0
 
 
-def test_terminal_bytes_are_counted_and_the_program_quits(quick: tuple[str, dict[str, Any]]) -> None:
-    (run,) = quick[1]["terminal"]
-    for key in ("idle_bytes", "open_bytes", "training_bytes"):
+def test_terminal_bytes_are_counted_over_a_window_that_keeps_training(quick: tuple[str, dict[str, Any]]) -> None:
+    printed, results = quick
+    (run,) = results["terminal"]
+    for key in ("idle_bytes", "open_bytes", "training_bytes", "steady_bytes"):
         assert isinstance(run[key], int), key
-    assert run["idle_bytes"] >= 0 and run["open_bytes"] > 0 and run["training_bytes"] > 0
-    assert run["idle_seconds"] > 0 and run["training_seconds"] > 0 and run["open_seconds"] > 0
-    assert run["shown_step"] is not None and run["shown_step"] > 0
+    assert run["idle_bytes"] >= 0 and run["open_bytes"] > 0
+    assert 0 < run["steady_bytes"] <= run["training_bytes"]  # the steady window is the training window's tail
+    # --quick: 2 s windows, the steady one without the first second
+    assert run["idle_seconds"] >= 2.0 and run["open_seconds"] > 0
+    assert (run["training_seconds"], run["steady_seconds"]) == (2.0, 1.0)
+    assert run["steady_rate"] == run["steady_bytes"] / 1.0
+    # simple_long.py trains on through the window: more steps than models/simple.py's 100 epochs of 25
+    assert run["shown_step"] is not None and run["shown_step"] > 1 and run["shown_rate"] is not None
     assert run["exit_code"] == 0
+    assert f"`nnview {train.LONG} --no-watch`" in printed
 
 
 def test_unpinned_seed_loop_is_labelled_by_its_thread_count() -> None:
@@ -137,13 +147,48 @@ def test_percentile_interpolates_between_ranks() -> None:
     assert math.isnan(train.percentile([], 50))
 
 
-def test_readme_has_the_markers_and_write_readme_replaces_only_between_them(tmp_path: Path) -> None:
-    start, end = train.MARKERS
-    text = (ROOT / "README.md").read_text()
-    assert text.index(start) < text.index(end)
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n\n{start}\nold\n{end}\n\n<!-- bench:trace -->\nkeep\n<!-- /bench:trace -->\n")
-    write_readme("| new |", readme, train.MARKERS)
-    assert readme.read_text() == (
-        f"# x\n\n{start}\n| new |\n{end}\n\n<!-- bench:trace -->\nkeep\n<!-- /bench:trace -->\n"
-    )
+def update(step: int, steps: int, rate: float, final: bool = False) -> TrainingUpdate:
+    """An update after ``step`` steps, the last ``steps`` of them new, the loop's rate ``rate``."""
+    records = tuple(StepRecord(n, 1, 0.5, None) for n in range(step - steps + 1, step + 1))
+    return TrainingUpdate(1, 10, step, 25, False, 0.01, rate, records, final=final)
+
+
+def test_messages_group_updates_by_walk_and_count_each_bubbled_message_once() -> None:
+    messages = Messages()
+    first = [TrainingProgress(update(1, 1, 500.0)), TrainingProgress(update(40, 39, 800.0, final=True))]
+    for message in first:
+        messages(message)
+        messages(message)  # dispatched again at the app: the message bubbled up from the screen
+    messages(TrainingStopped("paused"))
+    messages(TraceReady(None, None, "training"))  # type: ignore[arg-type]
+    messages(TraceReady(None, None, "new batch"))  # type: ignore[arg-type]
+    messages(TrainingLiveView(None))  # type: ignore[arg-type]
+    messages(TrainingProgress(update(41, 1, 100.0)))  # the next `t`: a second walk, from step 40
+    messages(TrainingProgress(update(100, 59, 600.0, final=True)))
+    assert [len(loop.updates) for loop in messages.loops] == [2, 2]
+    walk, again = messages.loops
+    assert (walk.start_step, walk.steps, walk.seconds) == (0, 40, 40 / 800.0)
+    assert (again.start_step, again.steps, again.seconds) == (40, 60, 60 / 600.0)
+    assert (messages.retraces, messages.live_views, messages.traces) == (1, 1, ["new batch"])
+    assert [stop.reason for stop in messages.stops] == ["paused"]
+
+
+def test_a_walk_in_progress_counts_up_to_its_last_update() -> None:
+    walk = LoopRun(10, [update(11, 1, 400.0), update(30, 19, 500.0)])
+    assert not walk.ended and (walk.steps, walk.seconds) == (20, 20 / 500.0)
+
+
+def test_headline_states_the_ratios_at_equal_threads_and_the_targets() -> None:
+    row = train.StepsRow("simple", 500, 5, 2, 1, 1000.0, 1200.0, 1140.0, 960.0, 6.0, 1.0, 1.0, 0.4)
+    keys = train.LatencyRun("simple", idle=[0.02] * 20, training=[0.03] * 19 + [0.09])
+    run = train.BytesRun(0, 5.0, 4000, 1.2, 50_000, 5.0, 32_000, 4.0, 9000, 2500, 0)
+    assert train.render_headline([row], [keys], [run]).splitlines() == [
+        "| Model | `nnview train` / seed loop (≥ 0.95) | TUI / seed loop (≥ 0.9) "
+        "| key p95 idle / training, ms (≤ 50) |",
+        "|---|---:|---:|---:|",
+        "| models/simple.py | 0.95 | 0.80 | 20 / 33 |",
+        "",
+        "Ratios over the seed's loop run with nnview's thread count, (a′) in the full table.",
+        "Terminal while training `bench/models/simple_long.py` at 120x40: 10,000 B/s over the window, "
+        "8,000 B/s steady (target ≤ 10 KB/s); idle 0 B/s (target 0).",
+    ]
