@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tui.core.explain.views import class_probabilities, explain_neuron, fold_view, is_foldable
+from tui.core.explain.fold import fold_view, is_foldable
+from tui.core.explain.views import class_probabilities, explain_neuron
 from tui.core.load.inputs import resolve_inputs
 from tui.core.load.model_file import load_model
 from tui.core.records import NnviewError

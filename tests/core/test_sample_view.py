@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from tests.conftest import MODELS
-from tui.core.explain.sample_view import HISTOGRAM_BINS, final_layer, sample_view
+from tui.core.explain.sample_view import HISTOGRAM_BINS, _histogram, final_layer, sample_view
 from tui.core.session import summarize
 
 
@@ -68,3 +68,11 @@ def test_sequence_outputs_show_the_first_position() -> None:
     assert view.shape == (16, 64)
     assert view.note == "position 0 of 16"
     assert view.values == pytest.approx(result.captured[head.index][0][0, 0].tolist())
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_the_histogram_counts_every_finite_value_in_any_floating_dtype(dtype: torch.dtype) -> None:
+    values = torch.linspace(-1, 1, 60).to(dtype)
+    values[0] = float("nan")
+    bins = _histogram(values)
+    assert len(bins) == HISTOGRAM_BINS and sum(count for _, count in bins) == 59

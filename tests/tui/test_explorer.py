@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from rich.table import Table
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets._footer import FooterKey
@@ -238,3 +239,30 @@ async def test_the_footer_shows_help_and_quit_first_at_80_columns() -> None:
         shown = [key.key for key in footer.query(FooterKey)]
         assert shown[:3] == ["question_mark", "q", "n"]
         assert not footer.show_command_palette
+
+
+async def test_a_file_with_dataset_and_no_example_input_is_traced_on_its_first_rows() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await settled(pilot)  # the inferred trace, then the first rows of dataset()
+        assert screen.result.input_origin == "first 4 rows of dataset()"
+        assert "[first 4 rows of dataset()]" in str(screen.query_one("#model-header", Static).render())
+        rows = screen.session.loaded.namespace["dataset"]()[0][:4]  # the file's own training rows
+        assert torch.equal(screen.session.example.args[0], rows)
+    async with explorer(str(MODELS / "fold.py")) as (pilot, screen):  # example_input still comes first
+        await settled(pilot)
+        assert screen.result.input_origin == "example_input"
+
+
+async def test_the_table_takes_the_width_its_columns_need_beside_the_panel() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        table = screen.query_one("#layers", LayerTable)
+        await pilot.pause()
+        assert table.size.width == table.natural_width < 120 - 40  # whole columns, the rest for the panel
+    async with explorer(str(MODELS / "tiny_gpt.py")) as (pilot, screen):
+        table = screen.query_one("#layers", LayerTable)
+        await pilot.pause()
+        assert table.natural_width > 80 and table.size.width == 120 - 40  # the panel keeps 40 columns
+        assert "CausalSelfAtt…" in [str(table.get_cell_at((r, 1))) for r in range(table.row_count)]
+    async with explorer(str(MODELS / "tiny_gpt.py"), size=(80, 24)) as (pilot, screen):
+        await pilot.pause()
+        assert screen.query_one("#layers", LayerTable).size.width == 80  # stacked: the whole width

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from tui.core.load.input_specs import check_input_size, parse_input_spec
-from tui.core.load.validate import check_data_argument, parse_argument
+from tui.core.load.validate import check_data_argument, check_weights_argument, parse_argument
 from tui.core.records import ErrorRecord, NnviewError
 
 EXIT_USER_ERROR = 2
@@ -52,6 +52,7 @@ def parse(parser: Parser, argv: Sequence[str]) -> argparse.Namespace:
         check_input_size(specs, "a smaller --input shape")
     if hasattr(args, "data"):
         check_data_argument(args.data, args.target_column)
+    check_weights_argument(getattr(args, "weights", None))
     return args
 
 

@@ -20,6 +20,7 @@ def explorer_parser() -> Parser:
     parser.add_argument("--no-watch", action="store_true", help="do not reload when the model file is saved")
     parser.add_argument("--data", help="training data for t/s: a built-in name or a .csv file (default: dataset())")
     parser.add_argument("--target", dest="target_column", help="the CSV column holding the target")
+    parser.add_argument("--weights", metavar="CKPT", help="open with weights saved by ctrl+s or `nnview train --save`")
     return parser
 
 
@@ -47,5 +48,6 @@ def run_explorer(argv: Sequence[str]) -> int:
         int(args.budget_mb * 1024 * 1024),
         data=args.data,
         target_column=args.target_column,
+        weights=args.weights,
     )
     return run_app(options, watch=not args.no_watch)  # 1 after a crash, 143/129 after SIGTERM/SIGHUP

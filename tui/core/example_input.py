@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tui.core.records import TensorSpec
+from tui.core.records import ErrorRecord, NnviewError, TensorSpec
 
 DTYPES: dict[str, torch.dtype] = {
     "float": torch.float32,
@@ -82,3 +82,26 @@ def make_tensor(spec: TensorSpec, device: torch.device, id_limit: int, generator
     else:
         values = torch.randint(0, id_limit, spec.shape, generator=generator).to(dtype)
     return values.to(device)
+
+
+def random_like(example: ExampleInput, generator: torch.Generator, draw: int) -> ExampleInput:
+    """New random tensors with the shapes and dtypes of ``example`` (integer ids stay in their range)."""
+
+    def fresh(value: Any) -> Any:
+        if not isinstance(value, torch.Tensor):
+            return value
+        spec = TensorSpec(tuple(value.shape), dtype_name(value.dtype))
+        if spec.dtype not in DTYPES:
+            raise NnviewError(
+                ErrorRecord(
+                    kind="input",
+                    message=f"cannot draw random {spec.dtype} inputs",
+                    hint="use b only with float or integer inputs",
+                )
+            )
+        limit = int(value.max()) + 1 if not value.is_floating_point() and value.numel() else 10
+        return make_tensor(spec, value.device, max(limit, 2), generator)
+
+    args = tuple(fresh(a) for a in example.args)
+    kwargs = {k: fresh(v) for k, v in example.kwargs.items()}
+    return ExampleInput(args, kwargs, example.inferred, f"random batch {draw}")

@@ -19,3 +19,4 @@ class SessionOptions:
     stats: bool = True
     data: str | None = None
     target_column: str | None = None
+    weights: str | None = None  # a checkpoint to load after building the model (ctrl+s, nnview train --save)

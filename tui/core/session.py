@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core.guest.threads import call_bounded
 from tui.core.options import DEFAULT_BUDGET_BYTES, SessionOptions
-from tui.core.records import ErrorRecord, NnviewError, TensorSpec, Totals, TraceResult
+from tui.core.records import ErrorRecord, NnviewError, Totals, TraceResult
 
 # Torch and everything that imports it load inside the methods: the explorer builds its session before
 # its first frame, and that frame must not wait for `import torch` (the worker that traces pays for it).
@@ -40,6 +40,7 @@ class ModelSession:
         batches_drawn: how many new batches :meth:`new_batch` has drawn (its seed).
         trainer: the trainer of the loaded model, once :meth:`ensure_trainer` built it.
         lock: held by every trace and every training step of the loaded model (reentrant).
+        notes: what loading ``--weights`` found worth saying (a stale or damaged sidecar).
     """
 
     options: SessionOptions
@@ -48,6 +49,7 @@ class ModelSession:
     result: TraceResult | None = None
     batches_drawn: int = 0
     watched: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     trainer: Trainer | None = None
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _dataset: Any = field(default=None, repr=False)
@@ -75,6 +77,10 @@ class ModelSession:
         # one, and must not hold up the reload that fixes it.
         self.lock = threading.RLock()
         self.drop_trainer()
+        if self.options.weights:  # before anything reads the model: the table shows the checkpoint's weights
+            from tui.core.load.checkpoints import read_checkpoint
+
+            self.notes = read_checkpoint(self.options.weights, loaded.model).notes
         self.loaded = loaded
         self._dataset = None
         self.batches_drawn = 0
@@ -118,7 +124,7 @@ class ModelSession:
         import torch
 
         from tui.core.dtypes import as_model_input, model_float_dtype
-        from tui.core.example_input import ExampleInput
+        from tui.core.example_input import ExampleInput, random_like
         from tui.core.load.input_checks import kept_lengths
 
         if self.loaded is None or self.example is None:
@@ -133,12 +139,39 @@ class ModelSession:
                 x = as_model_input(data[picks].to(device), model_float_dtype(self.loaded.model))
                 fresh = ExampleInput((x,), {}, False, f"dataset() batch {self.batches_drawn}")
             else:
-                fresh = _random_like(self.example, generator, self.batches_drawn)
+                fresh = random_like(self.example, generator, self.batches_drawn)
                 # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
                 old = (self.example.args, self.example.kwargs)
                 args, kwargs = kept_lengths(self.loaded.model, old, (fresh.args, fresh.kwargs))
                 fresh = replace(fresh, args=args, kwargs=kwargs)
             return self._run(lambda: fresh)
+
+    def first_rows(self) -> TraceResult | None:
+        """Trace the first rows of the file's ``dataset()`` where the input was only inferred.
+
+        Real data says more than random numbers (a dead unit on real inputs is dead), so after the
+        first trace of a file with ``dataset()`` and no ``example_input`` or ``--input``, the explorer
+        traces its first ``batch`` rows. ``None``: the input was not inferred, or there is no
+        ``dataset()`` that returns tensors.
+
+        Raises:
+            NnviewError: ``dataset()`` failed, or its rows do not fit the model.
+        """
+        import torch
+
+        from tui.core.dtypes import as_model_input, model_float_dtype
+        from tui.core.example_input import ExampleInput
+
+        if self.loaded is None or self.example is None or not self.example.inferred:
+            return None
+        with self.lock:
+            data = self._training_inputs()
+            if data is None:
+                return None
+            device = self.example.args[0].device if self.example.args else torch.device("cpu")
+            x = as_model_input(data[: self.options.batch].to(device), model_float_dtype(self.loaded.model))
+            rows = ExampleInput((x,), {}, False, f"first {len(x)} rows of dataset()")
+            return self._run(lambda: rows)
 
     def retrace(self) -> TraceResult:
         """Trace the same batch again (after the weights changed, e.g. during training)."""
@@ -189,33 +222,6 @@ class ModelSession:
                 raise NnviewError(replace(exc.record, output=output)) from exc.__cause__
         self.example, self.result = example, result
         return result
-
-
-def _random_like(example: ExampleInput, generator: torch.Generator, draw: int) -> ExampleInput:
-    """New random tensors with the shapes and dtypes of ``example`` (integer ids stay in their range)."""
-    import torch
-
-    from tui.core.example_input import DTYPES, ExampleInput, dtype_name, make_tensor
-
-
-    def fresh(value: Any) -> Any:
-        if not isinstance(value, torch.Tensor):
-            return value
-        spec = TensorSpec(tuple(value.shape), dtype_name(value.dtype))
-        if spec.dtype not in DTYPES:
-            raise NnviewError(
-                ErrorRecord(
-                    kind="input",
-                    message=f"cannot draw random {spec.dtype} inputs",
-                    hint="use b only with float or integer inputs",
-                )
-            )
-        limit = int(value.max()) + 1 if not value.is_floating_point() and value.numel() else 10
-        return make_tensor(spec, value.device, max(limit, 2), generator)
-
-    args = tuple(fresh(a) for a in example.args)
-    kwargs = {k: fresh(v) for k, v in example.kwargs.items()}
-    return ExampleInput(args, kwargs, example.inferred, f"random batch {draw}")
 
 
 def _import_own_modules() -> None:

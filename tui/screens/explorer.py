@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Footer, Static, TabbedContent
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui.core.guest.threads import Abandoned, call_bounded, current_activity
@@ -19,11 +19,14 @@ from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
 from tui.screens.explorer_keys import EXPLORER_BINDINGS
 from tui.screens.training import TrainingScreen
-from tui.text import header_notes, human_count, spec_text
+from tui.screens.worker_failures import worker_failure
+from tui.text import header_notes
 from tui.widgets.detail import DetailPanel
 from tui.widgets.error_view import ErrorView
+from tui.widgets.header import header_line, still_running_line
 from tui.widgets.layer_table import LayerTable
 from tui.widgets.redraw import show_text
+from tui.widgets.side_tabs import NO_HEALTH, next_tab, side_tabs
 from tui.widgets.training_panel import TrainingPanel
 
 # torch loads in the trace worker, never before the first frame ("loading …"): whatever imports it is
@@ -31,9 +34,7 @@ from tui.widgets.training_panel import TrainingPanel
 if TYPE_CHECKING:
     from torch import nn
 
-WORKER_ACTIVITY = {"trace": "loading and tracing the model", "train": "training", "watch": "watching the model file"}
 STILL_RUNNING_AFTER = 2.0  # seconds before the header says what the model's code is still doing
-FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)"
 
 
 class ExplorerScreen(TrainingScreen):
@@ -59,13 +60,14 @@ class ExplorerScreen(TrainingScreen):
             with Horizontal(id="explorer"):
                 yield LayerTable(id="layers")
                 with Vertical(id="side"):
-                    yield TrainingPanel(id="training")
-                    yield DetailPanel(id="detail")
+                    yield Static(id="training-status")  # above the tabs: seen whichever tab is open
+                    yield from side_tabs()
             yield ErrorView(id="error")
         yield Footer(compact=True, show_command_palette=False)  # ctrl+p still opens the palette
 
     def on_mount(self) -> None:
-        self.query_one("#training", TrainingPanel).display = False
+        self.query_one("#training-status", Static).display = False
+        self.query_one("#side-tabs", TabbedContent).hide_tab("tab-boundary")  # until there is one to draw
         self.set_interval(1.0, self._show_still_running)
         self.trace("open")
         if self.watch_file and Path(self.session.options.model_ref).is_file():
@@ -93,6 +95,21 @@ class ExplorerScreen(TrainingScreen):
         if not get_current_worker().is_cancelled:  # a newer reload superseded this one
             assert self.session.loaded is not None
             self.post_message(TraceReady(result, self.session.loaded.model, reason))
+        if reason in ("open", "reload") and not worker.is_cancelled:
+            self._trace_first_rows(worker)
+
+    def _trace_first_rows(self, worker: Worker[None]) -> None:
+        """Then the first rows of the file's dataset(), where the input was inferred (see ModelSession.first_rows)."""
+        try:
+            result = call_bounded(self.session.first_rows, cancelled=lambda: worker.is_cancelled)
+        except Abandoned:
+            return
+        except NnviewError as exc:  # the inferred trace stays on screen; say why real rows could not be shown
+            message = f"showing an inferred input: {exc.record.message}"
+            self.app.call_from_thread(self.notify, message, title="dataset()", severity="warning")
+            return
+        if result is not None and not worker.is_cancelled and self.session.loaded is not None:
+            self.post_message(TraceReady(result, self.session.loaded.model, "rows"))
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def watch_model_file(self) -> None:
@@ -116,8 +133,11 @@ class ExplorerScreen(TrainingScreen):
         if message.reason == "training" and table.selected is not None:
             select = table.selected  # the cursor may be ahead of `keep` (a key still in flight)
         self.query_one("#body", ContentSwitcher).current = "explorer"
+        if message.reason == "reload":  # the old run's curves were of another model
+            self.query_one("#training", TrainingPanel).forget(NO_HEALTH)
         self.shown = "trace"
-        table.show_result(message.result, select=select, live=message.reason == "training")
+        table.show_result(message.result, select=select, live=message.reason in ("training", "rows"))
+        self._fit_table()
         self._show_header(message.result)
         self._show_detail()
         if message.reason != "training":  # live updates must not pull the focus away
@@ -134,17 +154,11 @@ class ExplorerScreen(TrainingScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker raised past the core's error records: show it, and keep every key answering."""
-        error = event.worker.error
-        if event.state != WorkerState.ERROR or error is None:
+        failed = worker_failure(event)
+        if failed is None:
             return
-        group = event.worker.group
-        if group not in WORKER_ACTIVITY:
-            return  # a save that failed: SavingScreen makes it a crash with an emergency checkpoint
-        # The app stays up: the model, the trained weights and ctrl+s are all still there.
-        event.prevent_default()
-        from tui.core.trace.own_errors import internal_record
-
-        record = error.record if isinstance(error, NnviewError) else internal_record(error, WORKER_ACTIVITY[group])
+        event.prevent_default()  # the app stays up: the model, the trained weights and ctrl+s are all still there
+        group, record = failed
         if group == "trace":  # else the header says "loading …" forever
             self.post_message(TraceFailed(record, "crash"))
         elif group == "train":  # else `training` stays set and t / s are dead keys
@@ -181,26 +195,17 @@ class ExplorerScreen(TrainingScreen):
 
     def _show_still_running(self) -> None:
         """While a load or trace takes long, say what is running and where (q still quits)."""
-        running = current_activity()
         busy = any(w.group == "trace" and w.state == WorkerState.RUNNING for w in self.workers)
-        if not busy or running is None or running.elapsed() < STILL_RUNNING_AFTER:
-            return
-        text = Text("nnview  ", style="bold")
-        text.append(f"{running.doing} still running after {running.elapsed():.0f} s", style="yellow")
-        text.append("  (q quits)", style="dim")  # before the location: a narrow terminal cuts the end off
-        found = running.where()
-        if found is not None:
-            text.append(f"  in {found[1]}() at {found[0]}")
-        show_text(self.query_one("#model-header", Static), text)
+        text = still_running_line(current_activity(), STILL_RUNNING_AFTER) if busy else None
+        if text is not None:
+            show_text(self.query_one("#model-header", Static), text)
 
     def _show_header(self, result: TraceResult) -> None:
         """What was traced (one line), and below it, only when there is any, what the figures leave out."""
-        text = Text()
-        text.append(f"{result.model_name}  ", style="bold")
-        text.append(f"{result.source}  params {human_count(result.totals.params)}")
-        text.append(f"  input {', '.join(spec_text(spec) for spec in result.inputs)}")
-        text.append(f"  {result.device}  [{result.input_origin}]", style="dim")
+        text = header_line(result)
         notes = header_notes(result)
+        if self.session.options.weights:
+            notes = [f"weights from {self.session.options.weights}", *self.session.notes, *notes]
         show_text(self.query_one("#model-header", Static), text)
         shown = self.query_one("#model-notes", Static)
         show_text(shown, Text("  ".join(notes)))
@@ -251,38 +256,46 @@ class ExplorerScreen(TrainingScreen):
         show_text(self.query_one("#model-header", Static), reloading)
         self.trace("reload")
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_table)  # after the breakpoint classes follow the new size
+
+    def _fit_table(self) -> None:
+        self.query_one("#layers", LayerTable).fit(self.size.width, stacked=self.has_class("-narrow"))
+
     def action_focus_detail(self) -> None:
-        """Move the focus to the detail panel (scroll it with the arrows)."""
+        """Open the detail tab and move the focus to it (scroll it with the arrows)."""
+        self.query_one("#side-tabs", TabbedContent).active = "tab-detail"
         self.query_one("#detail", DetailPanel).focus()
+
+    def action_next_view(self) -> None:
+        """The side panel's next tab: detail, curves, health, boundary (when there is one)."""
+        next_tab(self.query_one("#side-tabs", TabbedContent))
 
     def action_focus_table(self) -> None:
         """Move the focus back to the layer table."""
         self.query_one("#layers", LayerTable).focus()
 
     def action_neuron(self) -> None:
-        """Open the neuron view for the selected Linear layer."""
-        from tui.screens.neuron import NeuronScreen
+        """Open the neuron view for the selected layer."""
+        self._open_view("neuron")
 
-        if self.result is None or self.model is None:
-            return
-        self._catch_up_with_cursor()
-        rec = self.result.layers[self.selected]
-        if rec.type != "Linear" or self.selected not in self.result.captured_inputs:
-            self.notify(f"{rec.label} is a {rec.type}: the neuron view explains Linear layers", severity="warning")
-            return
-        self.app.push_screen(NeuronScreen(self.result, self.model, self.selected, self.sample, self.session.lock))
+    def action_feature_maps(self) -> None:
+        """Open the feature maps of the selected layer (a 4-D output: Conv2d, its ReLU, pooling)."""
+        self._open_view("maps")
 
     def action_fold(self) -> None:
         """Open the fold view for the selected 2 -> 2 layer."""
-        from tui.core.explain.views import is_foldable
-        from tui.screens.fold import FoldScreen
+        self._open_view("fold")
+
+    def _open_view(self, kind: str) -> None:
+        """Push the ``kind`` view of the selected layer, or say why the layer has none."""
+        from tui.screens.layer_views import layer_view
 
         if self.result is None or self.model is None:
             return
         self._catch_up_with_cursor()
-        if not is_foldable(self.result, self.model, self.selected):
-            self.notify(
-                "The fold view shows layers with 2 inputs and 2 outputs (try models/fold.py)", severity="warning"
-            )
-            return
-        self.app.push_screen(FoldScreen(self.result, self.model, self.selected, self.session.lock))
+        view = layer_view(kind, self.result, self.model, self.selected, self.sample, self.session.lock)
+        if isinstance(view, str):
+            self.notify(view, severity="warning")
+        else:
+            self.app.push_screen(view)

@@ -25,12 +25,26 @@ def neuron_summary(got: NeuronExplanation, outputs: int) -> Text:
     bias = got.bias if got.bias is not None else 0.0
     text.append(f"z = Σ wᵢ·xᵢ + b = {total:+.6f} {'+' if bias >= 0 else '-'} {abs(bias):.6f} = {got.z:+.6f}\n")
     text.append(f"recorded output of {got.layer}: {got.recorded_z:+.6f}  ")
-    match = abs(got.z - got.recorded_z) <= 1e-4 * max(1.0, abs(got.z))
-    text.append("✓ matches" if match else "✗ differs", style="green" if match else "red")
+    text.append_text(recorded_check(got.z, got.recorded_z))
     if got.activation is not None and got.activated is not None:
-        text.append(f"\n{got.activation}(z) = {got.activated:+.6f}")
-        if got.activation == "relu" and got.z <= 0:
-            text.append("  (negative z: ReLU outputs 0 — this neuron is silent for this sample)", style="dim")
+        text.append("\n")
+        text.append_text(activation_text(got.activation, got.z, got.activated))
+    return text
+
+
+def recorded_check(z: float, recorded: float) -> Text:
+    """✓ matches or ✗ differs: whether z redone by hand equals what the layer produced in the trace."""
+    match = abs(z - recorded) <= 1e-4 * max(1.0, abs(z))
+    return Text("✓ matches" if match else "✗ differs", style="green" if match else "red")
+
+
+def activation_text(
+    activation: str, z: float, activated: float, silent: str = "this neuron is silent for this sample"
+) -> Text:
+    """``relu(z) = …``, and what a negative z means for ReLU (``silent``: what that silences)."""
+    text = Text(f"{activation}(z) = {activated:+.6f}")
+    if activation == "relu" and z <= 0:
+        text.append(f"  (negative z: ReLU outputs 0 — {silent})", style="dim")
     return text
 
 

@@ -161,7 +161,7 @@ class SavingScreen(Screen[None]):
         if message.error is not None:
             verb = {"exit": "still open: ", "reload": "not reloaded: "}.get(message.then, "")
             text = f"save failed, {verb}{message.error.message} — {message.error.hint}"
-            panel.display = True
+            panel.reveal()
             panel.show_status(Text(text, style="bold red"))
             self.notify(text, severity="error", timeout=15)
             return

@@ -171,7 +171,7 @@ class TrainingScreen(SavingScreen):
         update = message.update
         self.trained_steps = update.step
         panel = self.query_one("#training", TrainingPanel)
-        panel.display = True
+        panel.reveal()
         panel.show_update(update, running=self.training and not update.final)
 
     def on_training_live_view(self, message: TrainingLiveView) -> None:
@@ -202,7 +202,7 @@ class TrainingScreen(SavingScreen):
             panel.reset()
             panel.show_status(Text("weights reset: step 0", style="bold"))
         elif message.error is not None:
-            panel.display = True
+            panel.reveal()
             panel.show_status(
                 Text(f"training stopped: {message.error.message} — {message.error.hint}", style="bold red")
             )

@@ -21,6 +21,8 @@ COLUMNS = ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "mean"
 # (post-activation), so the zeros ReLU made (dead units) show in zero%. Each word fits under its
 # title, so the line never widens the table ("after" would, under a 4-character mean column).
 UNDER = ("", "", "", "", "", "", "", "post", "act", "")
+SIDE_MIN = 40  # columns the side panel keeps beside the table (the detail lines fit)
+TYPE_WIDTH = 14  # CausalSelfAttention -> CausalSelfAtt…: shapes and numbers get the room instead
 STATS = COLUMNS[-3:]  # the cells a live re-trace changes; everything before them is the row's structure
 
 
@@ -33,15 +35,20 @@ def _structure(rec: LayerRecord) -> tuple[object, ...]:
     return (rec.name, rec.call, rec.type, rec.depth, rec.parent_index, layer_cells(rec))
 
 
+def _cut(text: str, most: int) -> str:
+    """``text``, or its first ``most - 1`` characters and ``…``."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str | Text, ...]:
-    """The cells of one row; a ▸/▾ marker on rows that have children."""
+    """The cells of one row; a ▸/▾ marker on rows that have children; long type names cut."""
     cells = layer_cells(rec)
     marker = ("▸ " if folded else "▾ ") if has_children else ""
     # Tree guides rather than spaces: the table drops a cell's leading whitespace.
     label = "│ " * rec.depth + marker + cells.name
     return (
         Text(label, no_wrap=True),
-        cells.type,
+        _cut(cells.type, TYPE_WIDTH),  # the detail panel names the whole type
         joined(cells.inputs, " "),  # one line per row: the report's line breaks become spaces
         cells.weight,
         joined(cells.outputs, " "),
@@ -93,6 +100,7 @@ class LayerTable(DataTable[str | Text]):
         self.folded: set[int] = set()
         self.marked: int | None = None
         self.visible_rows: list[int] = []
+        self.natural_width = 0  # columns a row needs to show whole (0 before the first result)
 
     def show_result(
         self, result: TraceResult, select: int = 0, marked: int | None = None, *, live: bool = False
@@ -119,6 +127,7 @@ class LayerTable(DataTable[str | Text]):
         # Fixed widths from the cells: auto-sized columns can paint rows at stale widths mid-update.
         titles = [max(len(title), len(under)) for title, under in zip(COLUMNS, UNDER, strict=True)]
         widths = [1 + max([titles[c]] + [len(str(row[c])) for row in rows]) for c in range(len(COLUMNS))]
+        self.natural_width = sum(widths) + 2  # every column whole, and the vertical scrollbar
         self.clear(columns=True)
         for title, under, width in zip(COLUMNS, UNDER, widths, strict=True):
             self.add_column(f"{title}\n{under}", width=width, key=title)
@@ -199,6 +208,17 @@ class LayerTable(DataTable[str | Text]):
         """Move the cursor ``delta`` rows in execution order (n / p)."""
         if self.visible_rows:
             self.move_cursor(row=max(0, min(len(self.visible_rows) - 1, self.cursor_row + delta)))
+
+    def fit(self, screen_width: int, stacked: bool) -> None:
+        """Side by side, take the width the columns need and leave the side panel the rest.
+
+        The side panel keeps at least ``SIDE_MIN`` columns (the table scrolls sideways past that).
+        Stacked (a narrow terminal), the table is as wide as the screen (the stylesheet's width).
+        """
+        if stacked or not self.natural_width:
+            self.styles.width = None
+            return
+        self.styles.width = max(SIDE_MIN, min(self.natural_width, screen_width - SIDE_MIN))
 
     def action_first_layer(self) -> None:
         """The cursor to the first row (the model itself)."""

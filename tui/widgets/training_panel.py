@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent
 from textual_plotext import PlotextPlot
 
 from tui.widgets.plots import ScatterPlot
@@ -82,28 +82,44 @@ def status_text(update: TrainingUpdate, running: bool, last_epoch: EpochRecord |
 
 
 class TrainingPanel(Vertical):
-    """Shown while the model trains: where it is, how fast, and how the curves go."""
+    """The curves tab, and what training shows elsewhere on the screen: the status line above the side
+    panel's tabs, the health tab and the decision boundary tab (see ``side_tabs``)."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="training-status")
         yield CurvePlot(id="loss-plot")
         yield CurvePlot(id="accuracy-plot")
-        yield ScatterPlot(id="boundary-plot")
-        yield Static(id="training-health")
 
     def on_mount(self) -> None:
-        self.query_one("#boundary-plot", ScatterPlot).display = False
+        self.revealed = False
         self.last_redraw = self.last_status = 0.0
         self.step_losses: list[tuple[float, float]] = []
         self.epochs: list[EpochRecord] = []
         self.status: Text | None = None  # the newest status line, drawn at most every STATUS_EVERY seconds
         self.status_timer: Timer | None = None
 
+    def reveal(self) -> None:
+        """Training started: show the status line, and the curves tab the first time."""
+        self.screen.query_one("#training-status", Static).display = True
+        if not self.revealed:
+            self.revealed = True
+            self.screen.query_one("#side-tabs", TabbedContent).active = "tab-curves"
+
+    def forget(self, health_placeholder: str) -> None:
+        """A new model (a reload): no curves, no status, no health, no boundary; the detail tab again."""
+        self.reset()
+        self.revealed = False
+        screen = self.screen
+        screen.query_one("#training-status", Static).display = False
+        show_text(screen.query_one("#training-health", Static), health_placeholder)
+        tabs = screen.query_one("#side-tabs", TabbedContent)
+        tabs.hide_tab("tab-boundary")
+        tabs.active = "tab-detail"
+
     def reset(self) -> None:
-        """Forget the curves (after the weights were reset)."""
+        """Forget the curves (after the weights were reset, or a reload)."""
         self.step_losses, self.epochs = [], []
-        for line in self.query(Static):
-            release_height(line)
+        for line_id in ("#training-status", "#training-health"):
+            release_height(self.screen.query_one(line_id, Static))
         self._redraw()
 
     def show_update(self, update: TrainingUpdate, running: bool) -> None:
@@ -151,12 +167,12 @@ class TrainingPanel(Vertical):
             self.status_timer.stop()
             self.status_timer = None
         self.status = None
-        show_text(self.query_one("#training-status", Static), text, grow_only=True)
+        show_text(self.screen.query_one("#training-status", Static), text, grow_only=True)
 
     def show_boundary(self, boundary: DecisionBoundary, epoch: int) -> None:
         """The predicted class over the plane (dots) with the validation points (x), per class."""
-        plot = self.query_one("#boundary-plot", ScatterPlot)
-        plot.display = True
+        plot = self.screen.query_one("#boundary-plot", ScatterPlot)
+        self.screen.query_one("#side-tabs", TabbedContent).show_tab("tab-boundary")
         classes = sorted({c for *_, c in boundary.points} | {c for *_, c in boundary.samples})
         palette = ["blue", "red", "green", "magenta", "cyan", "yellow"]
         series, colors = [], []
@@ -170,4 +186,4 @@ class TrainingPanel(Vertical):
 
     def show_health(self, health: list[LayerHealth]) -> None:
         """The per-layer health lines."""
-        show_text(self.query_one("#training-health", Static), health_text(health), grow_only=True)
+        show_text(self.screen.query_one("#training-health", Static), health_text(health), grow_only=True)

@@ -1,11 +1,10 @@
-"""What one neuron computed, what the logits mean, and how a 2-D layer folds the plane.
+"""What one neuron computed and what the logits mean (the fold view is in :mod:`tui.core.explain.fold`).
 
 Everything here reads a :class:`TraceResult` (and the model, for weights); nothing re-runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -13,30 +12,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from tui.core.records import ErrorRecord, NnviewError, TraceResult
-from tui.core.trace.activations import MODULE_ACTIVATIONS
-
-ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "relu": F.relu,
-    "relu6": F.relu6,
-    "leaky_relu": F.leaky_relu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "gelu": F.gelu,
-    "silu": F.silu,
-    "elu": F.elu,
-    "selu": F.selu,
-    "celu": F.celu,
-    "mish": F.mish,
-    "softplus": F.softplus,
-    "hardtanh": F.hardtanh,
-    "hardswish": F.hardswish,
-    "hardsigmoid": F.hardsigmoid,
-    "log_sigmoid": F.logsigmoid,
-    "softsign": F.softsign,
-    "tanhshrink": F.tanhshrink,
-    "softmax": lambda z: F.softmax(z, dim=-1),
-    "log_softmax": lambda z: F.log_softmax(z, dim=-1),
-}
 
 
 @dataclass(frozen=True)
@@ -143,82 +118,3 @@ def class_probabilities(logits: torch.Tensor) -> ClassProbabilities:
     values = logits.detach().reshape(-1).double()
     probabilities = F.softmax(values, dim=0)
     return ClassProbabilities(tuple(values.tolist()), tuple(probabilities.tolist()), int(probabilities.argmax()))
-
-
-@dataclass(frozen=True)
-class FoldView:
-    """A 2->2 layer applied to a grid of points: before, after the linear step, after the activation.
-
-    Attributes:
-        grid: the input points.
-        linear: W·p + b for each point.
-        activated: the activation applied to ``linear`` (equal to it when there is none).
-        activation: the activation's name.
-        samples: the batch's own input points, with their linear and activated images.
-    """
-
-    grid: tuple[tuple[float, float], ...]
-    linear: tuple[tuple[float, float], ...]
-    activated: tuple[tuple[float, float], ...]
-    activation: str | None
-    samples: tuple[tuple[tuple[float, float], tuple[float, float], tuple[float, float]], ...]
-
-
-def _pairs(tensor: torch.Tensor) -> tuple[tuple[float, float], ...]:
-    return tuple((float(a), float(b)) for a, b in tensor.tolist())
-
-
-def activation_after(result: TraceResult, model: nn.Module, index: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The function the model applies after layer ``index``: the activation module itself when there
-    is one (so LeakyReLU keeps its slope), else the functional form, else the identity."""
-    record = result.layers[index]
-    if record.activation is None:
-        return lambda z: z
-    for later in result.layers[index + 1 :]:
-        if later.parent == record.parent and later.name:
-            module = _module(model, later.name)
-            if type(module) in MODULE_ACTIVATIONS and later.inputs and later.inputs[0] == record.outputs[0]:
-                return module
-            break
-    return ACTIVATION_FUNCTIONS.get(record.activation, lambda z: z)
-
-
-def is_foldable(result: TraceResult, model: nn.Module, index: int) -> bool:
-    """Whether layer ``index`` maps 2 features to 2 (the fold view's case)."""
-    record = result.layers[index]
-    if not record.name:
-        return False
-    module = _module(model, record.name)
-    return isinstance(module, nn.Linear) and module.in_features == 2 and module.out_features == 2
-
-
-def fold_view(result: TraceResult, model: nn.Module, index: int, steps: int = 11, extent: float = 2.0) -> FoldView:
-    """Apply the 2->2 layer ``index`` and its activation to a ``steps`` x ``steps`` grid on [-extent, extent]².
-
-    Raises:
-        NnviewError: when the layer is not a 2->2 Linear.
-    """
-    record = result.layers[index]
-    if not is_foldable(result, model, index):
-        raise _unavailable(
-            f"{record.label} is not a 2 -> 2 Linear layer", "the fold view shows layers with 2 inputs and 2 outputs"
-        )
-    module = _module(model, record.name)
-    assert isinstance(module, nn.Linear)  # is_foldable checked it
-    activation = activation_after(result, model, index)
-    axis = torch.linspace(-extent, extent, steps, dtype=torch.float64)
-    weight_param: torch.Tensor = module.weight
-    bias_param: torch.Tensor | None = module.bias
-    grid = torch.cartesian_prod(axis, axis)
-    with torch.no_grad():
-        weight = weight_param.detach().to("cpu").double()
-        bias = bias_param.detach().to("cpu").double() if bias_param is not None else torch.zeros(2).double()
-        linear = grid @ weight.T + bias
-        folded = activation(linear)
-    samples: tuple[tuple[tuple[float, float], tuple[float, float], tuple[float, float]], ...] = ()
-    if index in result.captured_inputs and index in result.captured:
-        x = result.captured_inputs[index][0].reshape(-1, 2)
-        z = result.captured[index][0].reshape(-1, 2)
-        y = result.activated[index].reshape(-1, 2) if index in result.activated else z
-        samples = tuple(zip(_pairs(x), _pairs(z), _pairs(y), strict=True))
-    return FoldView(_pairs(grid), _pairs(linear), _pairs(folded), record.activation, samples)

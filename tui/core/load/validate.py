@@ -180,6 +180,21 @@ def check_settings(values: Mapping[str, Any], where: str) -> None:
                 )
 
 
+def check_weights_argument(weights: str | None) -> None:
+    """``--weights`` names an existing file (what is in it is checked when the model is built).
+
+    Raises:
+        NnviewError: kind ``input``: the path does not exist or is a folder.
+    """
+    if weights is None or Path(weights).is_file():
+        return
+    what = "a folder" if Path(weights).is_dir() else "not there"
+    raise _error(
+        f"--weights {weights} is {what}",
+        "name a checkpoint file saved by ctrl+s or `nnview train --save` (checkpoints/*.safetensors)",
+    )
+
+
 def check_data_argument(data: str | None, target_column: str | None) -> None:
     """``--data`` names a built-in set or an existing ``.csv`` file; ``--target`` goes with a CSV.
 
