@@ -178,3 +178,31 @@ def test_accuracy_reads_the_class_dimension_of_a_sequence_output() -> None:
     last = logits.transpose(1, 2)  # (N, L, C): a loss of the file's own with classes last
     assert accuracy_counts(last, target, loss, "cross_entropy") == (6, 8)
     assert accuracy_counts(torch.zeros(2, 3, 5), target, loss, "cross_entropy") is None  # neither layout fits
+
+
+def test_a_pace_caps_the_steps_per_second_and_lets_the_lock_go_between_steps() -> None:
+    trainer = simple_trainer(epochs=1)  # 25 steps
+    guest = trainer.guest
+    entries: list[int] = []
+
+    def counted_guest() -> object:
+        entries.append(trainer.step_count)
+        return guest()
+
+    trainer.guest = counted_guest  # type: ignore[method-assign]
+    began = time.perf_counter()
+    updates = list(training_updates(trainer, pace=lambda: 200.0))
+    took = time.perf_counter() - began
+    assert updates[-1].step == 25 and updates[-1].done
+    assert entries == list(range(25))  # one step per hold: a trace never waits for more than one
+    assert took >= 24 / 200  # 200 steps/s at most: the 24 waits between 25 steps take 0.12 s or more
+    # A pause cuts the wait short: at 1 step/s, pausing after the first step ends the loop at once.
+    pause = threading.Event()
+    trainer = simple_trainer(epochs=1)
+    began = time.perf_counter()
+    seen = []
+    for update in training_updates(trainer, pace=lambda: 1.0, pause=pause):
+        seen.append(update)
+        pause.set()
+    assert [(u.step, len(u.steps), u.final) for u in seen] == [(1, 1, False), (1, 0, True)]  # no second step
+    assert time.perf_counter() - began < 0.9  # and no 1 s wait

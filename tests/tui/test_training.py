@@ -6,12 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from textual.widgets import Input
 
 from tests.conftest import MODELS
 from tests.tui.conftest import explorer, settled, until
 from tui.core.load.checkpoints import load_checkpoint
 from tui.core.load.model_file import load_model
 from tui.screens.confirm import ConfirmScreen, QuitScreen
+from tui.screens.hyperparameters import HyperparameterScreen
 from tui.widgets.training_panel import TrainingPanel
 
 pytestmark = pytest.mark.asyncio
@@ -183,3 +185,32 @@ async def test_an_exception_inside_forward_mid_epoch_shows_the_error_and_keeps_t
         assert pilot.app.is_running and pilot.app.screen is screen
         await pilot.press("n")
         assert screen.result.layers[screen.selected].name == "fc"
+
+
+async def test_minus_caps_the_pace_so_a_tiny_model_can_be_watched() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("minus", "minus", "minus", "minus")  # 300, 100, 30, then 10 steps/s
+        assert screen.steps_per_second_cap() == 10.0
+        await pilot.press("t")
+        await pilot.pause(0.6)
+        await pilot.press("t")  # pause
+        await settled(pilot)
+        assert 2 <= screen.trainer.step_count <= 12  # about 6 at 10 steps/s; full speed would be ~1,500
+        await pilot.press("plus", "plus", "plus", "plus")
+        assert screen.steps_per_second_cap() is None
+
+
+async def test_e_before_training_opens_the_form_and_the_status_says_what_t_will_do() -> None:
+    async with explorer(SIMPLE) as (pilot, screen):
+        await pilot.press("e")
+        await settled(pilot)
+        form = pilot.app.screen
+        assert isinstance(form, HyperparameterScreen) and screen.trainer is not None
+        assert screen.trainer.step_count == 0
+        form.query_one("#lr", Input).value = "0.05"
+        form.query_one("#epochs", Input).value = "3"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.trainer.config.lr == 0.05 and screen.trainer.config.epochs == 3
+        status = str(screen.query_one("#training-status").render())
+        assert "ready:" in status and "lr 0.05" in status and "3 epochs" in status

@@ -53,6 +53,7 @@ def live_training(
     *,
     pause: threading.Event | None = None,
     max_steps: int | None = None,
+    pace: Callable[[], float | None] | None = None,
     every: float = UPDATE_EVERY,
     retrace_every: float = RETRACE_EVERY,
     boundary_every: float = BOUNDARY_EVERY,
@@ -65,6 +66,7 @@ def live_training(
         trainer: the session's trainer.
         pause: set it to stop at the next step boundary.
         max_steps: stop after this many steps (``None``: until done or paused).
+        pace: the most steps per second, asked before each step (``None`` or a ``None`` answer: full speed).
         every: seconds between training updates.
         retrace_every: seconds between re-traces and health samples (one always follows the last step).
         boundary_every: seconds between decision boundaries (inputs on a plane only; at epoch ends, and
@@ -80,7 +82,7 @@ def live_training(
     with session.lock:
         before = weights_snapshot(trainer.model)
     updates = training_updates(
-        trainer, every=every, pause=pause, max_steps=max_steps, lock=session.lock, clock=clock
+        trainer, every=every, pause=pause, max_steps=max_steps, pace=pace, lock=session.lock, clock=clock
     )
     for update in updates:
         yield update

@@ -19,6 +19,10 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.saving import SavingScreen
 from tui.widgets.training_panel import TrainingPanel
 
+# Steps per second that - and + step through: full speed, then caps slow enough to watch a tiny model learn
+# (models/simple.py runs its 100 epochs in about a second at full speed).
+PACES: tuple[float | None, ...] = (None, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
+
 # The training core imports torch: it loads in the workers, never before the explorer's first frame.
 if TYPE_CHECKING:
     from tui.core.live_training import LiveView
@@ -37,13 +41,12 @@ class TrainingScreen(SavingScreen):
         Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (safetensors)", id="save"),
         Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", show=False, id="reset"),
         Binding(
-            "e",
-            "edit_hyperparameters",
-            "Hyper",
-            tooltip="Edit optimizer, lr, batch size, epochs, loss",
-            show=False,
-            id="edit",
+            "e", "edit_hyperparameters", "Hyper", tooltip="Edit optimizer, lr, batch size, epochs, loss", id="edit"
         ),
+        Binding(
+            "minus", "pace(-1)", "Slower", key_display="-", tooltip="Train slower (a steps per second cap)", id="slower"
+        ),
+        Binding("plus,equals_sign", "pace(1)", "Faster", key_display="+", tooltip="Train faster", id="faster"),
     ]
 
     def __init__(self, session: ModelSession) -> None:
@@ -52,6 +55,7 @@ class TrainingScreen(SavingScreen):
         self.queued_steps = 0
         self.queued_train = False  # `t` pressed while a single step was finishing
         self.running_single = False  # whether the running worker trains one batch (s) or until paused (t)
+        self.pace_level = 0  # index into PACES: full speed, or a cap a learner can watch
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -91,11 +95,21 @@ class TrainingScreen(SavingScreen):
             question += f" {self.unsaved_steps} training steps are not saved (n, then ctrl+s saves them)."
         self.app.push_screen(ConfirmScreen(question), confirmed)
 
+    def action_pace(self, change: int) -> None:
+        """Cap training at fewer (or more) steps per second, so a tiny model's run can be watched."""
+        self.pace_level = max(0, min(len(PACES) - 1, self.pace_level + (-change)))
+        pace = PACES[self.pace_level]
+        self.notify("full speed" if pace is None else f"at most {pace:g} steps/s", timeout=2)
+
+    def steps_per_second_cap(self) -> float | None:
+        """The pace the training loop keeps (read by the worker between steps)."""
+        return PACES[self.pace_level]
+
     def action_edit_hyperparameters(self) -> None:
-        """Open the hyperparameter form; applying it pauses training and rebuilds the optimizer."""
+        """Open the hyperparameter form (before or during training); applying it rebuilds the optimizer."""
         trainer = self.trainer
-        if trainer is None:
-            self.notify("Start training (t or s) first: the form edits the running trainer", severity="warning")
+        if trainer is None:  # not trained yet: build the trainer (it reads the data) off the UI thread first
+            self.prepare_worker()
             return
         self.pause_requested.set()
 
@@ -104,7 +118,12 @@ class TrainingScreen(SavingScreen):
                 with self.session.lock:  # the step in flight finishes first
                     trainer.reconfigure(config)
                 lr = config.lr if config.lr is not None else 0.01
-                self.notify(f"{config.optimizer} lr {lr:g}, batch {config.batch_size}, {config.epochs} epochs")
+                settings = f"{config.optimizer or 'adam'} lr {lr:g}, batch {config.batch_size}, {config.epochs} epochs"
+                self.notify(settings)
+                if not self.training:  # the status line says what t will do, at once
+                    panel = self.query_one("#training", TrainingPanel)
+                    panel.reveal()
+                    panel.show_status(Text(f"ready: {settings} (t trains)", style="bold"))
 
         from tui.screens.hyperparameters import HyperparameterScreen
 
@@ -112,6 +131,16 @@ class TrainingScreen(SavingScreen):
         self.app.push_screen(HyperparameterScreen(trainer.config, trainer.loss_name), applied)
 
     # --- workers -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="train", exit_on_error=False)
+    def prepare_worker(self) -> None:
+        """Build the trainer (the file's data, checked against the model), then open the form."""
+        try:
+            self.session.ensure_trainer()
+        except NnviewError as exc:
+            self.post_message(TrainingStopped("error", exc.record))
+            return
+        self.app.call_from_thread(self.action_edit_hyperparameters)
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def train_worker(self, single: bool) -> None:
@@ -126,7 +155,9 @@ class TrainingScreen(SavingScreen):
             self.post_message(TrainingStopped("error", exc.record))
             return
         stopped = TrainingStopped("paused")
-        for item in live_training(self.session, trainer, pause=self.pause_requested, max_steps=1 if single else None):
+        steps = 1 if single else None
+        pace = self.steps_per_second_cap
+        for item in live_training(self.session, trainer, pause=self.pause_requested, max_steps=steps, pace=pace):
             if worker.is_cancelled:
                 break  # still say so: `training` must not stay set
             self._post(item)

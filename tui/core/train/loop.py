@@ -78,6 +78,7 @@ def training_updates(
     every: float = UPDATE_EVERY,
     pause: threading.Event | None = None,
     max_steps: int | None = None,
+    pace: Callable[[], float | None] | None = None,
     lock: AbstractContextManager[Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Generator[TrainingUpdate, None, None]:
@@ -93,6 +94,8 @@ def training_updates(
         every: seconds between updates while nothing else asks for one.
         pause: set it from another thread to stop at the next step boundary.
         max_steps: stop after this many steps (``s`` in the explorer trains one); ``None``: no limit.
+        pace: the most steps per second, asked before each step; ``None`` (or a ``None`` answer) is full
+            speed. Between paced steps the lock is let go and the loop waits (``pause`` cuts the wait short).
         lock: held around each step and the snapshot after it (the session's model lock), so a
             trace of the same model never overlaps a step.
         clock: seconds, monotonic (tests inject their own).
@@ -111,13 +114,16 @@ def training_updates(
     while True:
         error: ErrorRecord | None = None
         update: TrainingUpdate | None = None
+        rate = pace() if pace is not None else None
+        began = clock() if rate else 0.0
         # One hold of the lock and one entry into the guest guard for a run of steps (entering the
         # guard costs more than a small model's step); both are let go at least every HOLD_SECONDS,
         # so a trace asked for meanwhile waits no longer than that.
         with guard, trainer.guest():
             held = now  # when the last step ended: close enough, and the clock is read once per step
             while update is None:
-                if not trainer.done:
+                paused_before = taken > 0 and pause is not None and pause.is_set()  # e.g. during a paced wait
+                if not trainer.done and not paused_before:
                     try:
                         outcome = trainer.step_in_guest()
                     except NnviewError as exc:
@@ -133,15 +139,19 @@ def training_updates(
                 final = error is not None or done or paused or (max_steps is not None and taken >= max_steps)
                 if final or taken == 1 or now - last >= every:
                     update = _snapshot(trainer, pending, ended, error, final, first, now - started)
-                elif now - held >= HOLD_SECONDS:
-                    break
-        if update is None:
+                elif rate or now - held >= HOLD_SECONDS:
+                    break  # paced: one step per hold
+        if update is not None:
+            yield update  # outside the lock: a caller that takes its time holds no one up
+            pending, ended, last = [], [], now
+            if update.final:
+                return
+        if rate:
+            wait = 1.0 / rate - (clock() - began)
+            if wait > 0:  # outside the lock: traces and keys go on while the loop waits; a pause ends the wait
+                pause.wait(wait) if pause is not None else time.sleep(wait)
+        elif update is None:
             time.sleep(0)  # let a thread waiting for the lock take it before the next run of steps does
-            continue
-        yield update  # outside the lock: a caller that takes its time holds no one up
-        pending, ended, last = [], [], now
-        if update.final:
-            return
 
 
 def _snapshot(
