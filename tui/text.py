@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
+
 from tui.core.records import LayerRecord, ModeDependentLayer, TensorSpec, TraceResult
 
 
@@ -141,3 +143,65 @@ def header_notes(result: TraceResult) -> list[str]:
     if result.mode_dependent:
         notes.append(f"traced in eval mode: {eval_mode_note(result.mode_dependent, most=0)}")
     return notes + trace_notes(result)
+
+
+def cells(text: str) -> int:
+    """Terminal cells ``text`` takes; ASCII (nearly every cell) without Rich's per-character lookup."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
+def cut_left(text: str, width: int) -> str:
+    """``text`` in at most ``width`` cells, cut from the left: ``  …relu_stack`` keeps its indentation and its end.
+
+    The end of a name is what tells siblings apart (``conv1``, ``conv2``; ``relu #2``). When the indentation
+    leaves no room for ``…`` and a character, it goes too.
+    """
+    if cells(text) <= width:
+        return text
+    body = text.lstrip(" ")
+    indent = len(text) - len(body)
+    if width - indent < 2:
+        indent = 0
+    tail = width - indent - 1
+    if tail <= 0:
+        return "…"[:width]
+    end = body[-tail:] if body.isascii() else set_cell_size(body[::-1], tail)[::-1]
+    return " " * indent + "…" + end
+
+
+# Where a long line may break, the strongest first: between clauses, before a parenthesis set off by
+# two spaces, between list items, between words.
+_BREAKS = ("; ", "  ", ", ", " ")
+
+
+def fold_line(line: str, width: int, indent: str = "  ") -> list[str]:
+    """``line`` as lines of at most ``width`` cells, each continuation indented by ``indent``.
+
+    Each break is made at the strongest kind of boundary (see ``_BREAKS``) that leaves a first line
+    that fits, as late in the line as it can: ``Params: ... non-trainable 0);`` then ``parameter
+    memory 97.5 MiB`` rather than ``parameter memory`` then ``97.5 MiB``. A word wider than the line
+    stays whole on a line of its own (the terminal folds it).
+    """
+    lines: list[str] = []
+    while cells(line) > width:
+        start = len(indent) if lines else 0  # a continuation's own indentation is no place to break
+        cut = _last_break(line, width, start)
+        if cut is None:
+            break
+        head, tail = cut
+        lines.append(line[:head])
+        line = indent + line[tail:]
+    return [*lines, line]
+
+
+def _last_break(line: str, width: int, start: int) -> tuple[int, int] | None:
+    """Where ``line`` is best broken: (end of the first line, start of the rest), or None when it cannot be."""
+    for separator in _BREAKS:
+        kept = separator.rstrip(" ")  # "; " keeps its ";" on the first line
+        at = line.rfind(separator, start)
+        while at > start and cells(line[: at + len(kept)]) > width:
+            at = line.rfind(separator, start, at)
+        if at > start:
+            return at + len(kept), at + len(separator)
+    at = line.find(" ", start + 1)  # a word wider than the line: it stays whole, the rest goes below
+    return (at, at + 1) if at > start else None

@@ -1,9 +1,10 @@
-"""The summary table's plain-line layout is what ``rich.table`` drew before it, at every width.
+"""The summary table's layout: as ``rich.table`` drew it wherever the whole table fits, and how it gives way.
 
 The table used to be a ``rich.table.Table``; it is now written line by line (5,000 rows cost Rich seconds).
-The oracle here is that old table, built the old way, so any drift in widths, cutting, padding,
-multi-line cells or wide characters shows as a diff. Below 21 columns (a column shrunk to nothing) the
-two may differ: no terminal is that narrow.
+Where every cell fits whole, the oracle is that old table, built the old way, so any drift in widths,
+padding, multi-line cells or wide characters shows as a diff. Narrower, the table gives way in a fixed
+order (issue 9): the Activation column to its content, Type, names cut from the left, the Input column;
+shapes and numbers stay whole down to ~60 columns. Lines under the table break between phrases.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from rich.table import Table
 from tests.conftest import MODELS, ROOT
 from tui.core.records import TraceResult
 from tui.core.session import summarize
-from tui.report import HEADERS, column_widths, layer_rows, layer_table, summary_view
+from tui.report import HEADERS, fit_table, layer_rows, layer_table, summary_view, table_lines
+from tui.text import cut_left, fold_line
 
 WIDE_NAMES = '''
 import torch
@@ -82,35 +84,96 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TraceResult]:
     }
 
 
-@pytest.mark.parametrize("name", ["tiny_gpt", "normal_output", "wide"])
-def test_plain_lines_match_the_rich_table_at_every_width_up_to_130(name: str, results: dict[str, TraceResult]) -> None:
+@pytest.mark.parametrize(("name", "whole"), [("tiny_gpt", 85), ("normal_output", 59), ("wide", 92)])
+def test_plain_lines_match_the_rich_table_wherever_the_whole_table_fits(
+    name: str, whole: int, results: dict[str, TraceResult]
+) -> None:
     result = results[name]
     rows = layer_rows(result)
-    squeezed = [width for width in range(1, 131) if min(column_widths(rows, width)) == 0]
-    assert max(squeezed) < 45  # only absurd widths shrink a column to nothing
-    for width in range(1, 131):
-        if width not in squeezed:
-            ours = render(layer_table(result, width=width), width)
-            assert ours == render(rich_table(result, width), width), f"{name} at {width} columns"
+    assert fit_table(rows, whole).titles == HEADERS and fit_table(rows, whole - 1).titles != HEADERS
+    for width in range(whole, 131):
+        ours = render(layer_table(result, width=width), width)
+        assert ours == render(rich_table(result, width), width), f"{name} at {width} columns"
 
 
-def test_at_80_columns_shapes_and_numbers_are_whole_and_long_names_end_in_an_ellipsis(
+def test_a_narrower_table_gives_way_in_order_and_keeps_shapes_and_numbers_whole_down_to_52_columns(
+    results: dict[str, TraceResult],
+) -> None:
+    rows = layer_rows(results["tiny_gpt"])
+    stages: dict[str, list[int]] = {}
+    shapes_and_numbers = {2: 10, 3: 8, 4: 10, 5: 4, 6: 6, 7: 5}  # Input ... MACs, each whole ("gelu" for Act)
+    for width in range(8, 131):
+        layout = fit_table(rows, width)
+        lines = render(layer_table(results["tiny_gpt"], width=width), width).splitlines()
+        assert max(map(len, lines)) <= width, width
+        shown = dict(zip(layout.columns, layout.widths, strict=True))
+        whole = all(shown[i] >= w for i, w in shapes_and_numbers.items() if i in shown)
+        stage = "all" if layout.titles == HEADERS else "act" if 2 in layout.columns else "no input"
+        stages.setdefault(stage + ("" if whole else ", cut"), []).append(width)
+    assert {stage: (min(w), max(w)) for stage, w in stages.items()} == {
+        "all": (85, 130),  # every cell whole
+        "act": (70, 84),  # the Activation column as wide as "gelu", then Type and names cut
+        "no input": (52, 69),  # the Input column left out, with a note; under 59 Type to 3 cells, names alike
+        "no input, cut": (8, 51),  # under 52 columns shapes and numbers give way too
+    }
+
+
+def test_at_80_columns_shapes_and_numbers_are_whole_and_long_names_are_cut_from_the_left(
     results: dict[str, TraceResult],
 ) -> None:
     assert render(layer_table(results["wide"], width=80), 80).splitlines() == [
-        "Layer                          Type   Input Weight Output Activation Params MACs",
+        "Layer                                 Type   Input Weight Output Act Params MACs",
         "─" * 80,
-        "Wide                           Wide   (2,5) -      (2,3)  -              39   64",
-        "                                      (2,5)                                     ",
-        "  编码器层                     Linear (2,5) (4,5)  (2,4)  -              24   40",
-        "  a_rather_long_attribute_nam… Linear (2,4) (3,4)  (2,3)  -              15   24",
+        "Wide                                  Wide   (2,5) -      (2,3)  -       39   64",
+        "                                             (2,5)                              ",
+        "  编码器层                            Linear (2,5) (4,5)  (2,4)  -       24   40",
+        "  …er_long_attribute_name_for_a_layer Linear (2,4) (3,4)  (2,3)  -       15   24",
     ]
 
 
 def test_a_wide_character_is_cut_by_cells_not_characters(results: dict[str, TraceResult]) -> None:
-    rows = render(layer_table(results["wide"], width=40), 40).splitlines()
-    assert rows[4] == "  编码器… Li… (… (4… (2,… -         24 …"
-    assert rows[5] == "  a_rath… Li… (… (3… (2,… -         15 …"
+    assert render(layer_table(results["wide"], width=40), 40).splitlines() == [
+        "Layer     Ty… Weig… Output A… Params MA…",
+        "─" * 40,
+        "Wide      Wi… -     (2,3)  -      39  64",  # the Input column's second line went with it
+        "  …码器层 Li… (4,5) (2,4)  -      24  40",
+        "  …_layer Li… (3,4) (2,3)  -      15  24",
+        "Input column left out to fit 40 columns",
+        "  (a wider terminal or --json shows it).",
+    ]
+    assert cut_left("  编码器层", 7) == "  …器层" and cut_left("  编码器层", 6) == "  … 层"
+
+
+def test_names_under_one_parent_are_cut_no_further_than_keeps_them_apart() -> None:
+    rows = [
+        ("Model", "Model", "(4,16)", "-", "(4,16,512)", "-", "2.1K", "8.19K"),
+        ("  block_encoder_norm", "LayerNorm", "(4,16,512)", "(512)", "(4,16,512)", "-", "1.02K", "-"),
+        ("  block_decoder_norm", "LayerNorm", "(4,16,512)", "(512)", "(4,16,512)", "-", "1.02K", "-"),
+    ]
+    layout = fit_table(rows, 59)
+    assert layout.widths[:2] == (14, 9)  # not 10 (2 + NAME_FLOOR): "  …oder_norm" twice
+    assert [line[:14] for line in table_lines(rows, layout)] == ["Model         ", "  …ncoder_norm", "  …ecoder_norm"]
+    assert fit_table(rows, 55).widths[:2] == (14, 5)  # Type gives way first: "Laye…"
+    assert fit_table(rows, 52).widths[:2] == (13, 3)  # then, under 54 columns, the names
+
+
+def test_lines_under_the_table_break_between_phrases() -> None:
+    params = "Params: 25,557,032 (trainable 25,557,032, non-trainable 0); parameter memory 97.5 MiB"
+    assert fold_line(params, 80) == [
+        "Params: 25,557,032 (trainable 25,557,032, non-trainable 0);",
+        "  parameter memory 97.5 MiB",
+    ]
+    assert fold_line(params, 44) == [
+        "Params: 25,557,032 (trainable 25,557,032,",
+        "  non-trainable 0);",
+        "  parameter memory 97.5 MiB",
+    ]
+    assert fold_line("Input: (4, 3, 224, 224) float32  (inferred from conv1 (Conv2d, in_channels=3))", 60) == [
+        "Input: (4, 3, 224, 224) float32",
+        "  (inferred from conv1 (Conv2d, in_channels=3))",
+    ]
+    assert fold_line(params, 86) == [params]
+    assert fold_line("a_name_longer_than_the_line rest", 10) == ["a_name_longer_than_the_line", "  rest"]
 
 
 def test_headers_are_bold_and_rows_plain_on_a_colour_terminal(results: dict[str, TraceResult]) -> None:
@@ -126,11 +189,13 @@ def test_headers_are_bold_and_rows_plain_on_a_colour_terminal(results: dict[str,
     ]
 
 
-def test_column_widths_fit_the_widest_cell_and_cut_only_layer_and_type(results: dict[str, TraceResult]) -> None:
+def test_column_widths_fit_the_widest_cell_and_cut_nothing_at_80_columns(results: dict[str, TraceResult]) -> None:
     rows = layer_rows(results["tiny_gpt"])
-    assert column_widths(rows, 120) == [10, 19, 10, 8, 10, 10, 6, 5]  # "      proj", "CausalSelfAttention"
-    assert column_widths(rows, 80) == [10, 14, 10, 8, 10, 10, 6, 5]  # Type gets what the whole columns leave
-    assert sum(column_widths(rows, 80)) + 7 == 80
+    assert fit_table(rows, 120).widths == (10, 19, 10, 8, 10, 10, 6, 5)  # "      proj", "CausalSelfAttention"
+    narrow = fit_table(rows, 80)
+    assert narrow.widths == (10, 19, 10, 8, 10, 4, 6, 5)  # "gelu": the Activation column gives CausalSelfAttention room
+    assert narrow.titles == ("Layer", "Type", "Input", "Weight", "Output", "Act", "Params", "MACs")
+    assert sum(narrow.widths) + 7 == 79
 
 
 def test_the_readme_block_is_what_the_cli_prints_at_80_columns(
