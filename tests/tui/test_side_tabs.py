@@ -72,3 +72,36 @@ async def test_a_reload_after_training_forgets_the_old_run(tmp_path: Path) -> No
         await settled(pilot)
         assert panel.step_losses == [] and panel.epochs == []
         assert active(screen) == "tab-detail" and not screen.query_one("#training-status", Static).display
+
+
+async def test_health_names_are_whole_and_cut_from_the_left_only_when_they_do_not_fit() -> None:
+    from tui.core.train.health import LayerHealth
+    from tui.widgets.training_panel import health_text
+
+    rows = [
+        LayerHealth("linear_relu_stack.0", "Linear", 0.95, None, 0.1, 0.01, "95% of units never fire"),
+        LayerHealth("linear_relu_stack.2", "Linear", 0.0, None, 0.1, 0.01, ""),
+    ]
+    lines = health_text(rows, width=80).plain.splitlines()
+    assert lines[1].startswith("linear_relu_stack.0  ") and lines[3].startswith("linear_relu_stack.2  ")
+    assert lines[2] == "  ⚠ 95% of units never fire"
+    narrow = health_text(rows, width=40).plain.splitlines()  # 9 columns left for the name
+    assert narrow[1].startswith("…_stack.0 ") and narrow[3].startswith("…_stack.2 ")
+
+
+async def test_a_layer_health_warns_about_is_marked_in_the_table() -> None:
+    from tui.core.train.health import LayerHealth
+    from tui.widgets.layer_table import LayerTable
+
+    async with explorer(str(MODELS / "simple.py")) as (pilot, screen):
+        await pilot.press("s")
+        await settled(pilot)
+        panel = screen.query_one("#training", TrainingPanel)
+        panel.show_health([LayerHealth("fc2", "Linear", 0.9, None, 0.1, 0.01, "90% of fc2's units are dead")])
+        await pilot.pause()
+        table = screen.query_one("#layers", LayerTable)
+        labels = [str(table.get_cell_at((row, 0))) for row in range(table.row_count)]
+        assert labels[2].endswith("fc2 ⚠") and not any(label.endswith("⚠") for i, label in enumerate(labels) if i != 2)
+        panel.show_health([LayerHealth("fc2", "Linear", 0.0, None, 0.1, 0.01, "")])
+        await pilot.pause()
+        assert not any(str(table.get_cell_at((row, 0))).endswith("⚠") for row in range(table.row_count))

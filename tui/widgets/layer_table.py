@@ -40,12 +40,13 @@ def _cut(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def row_cells(rec: LayerRecord, folded: bool, has_children: bool) -> tuple[str | Text, ...]:
-    """The cells of one row; a ▸/▾ marker on rows that have children; long type names cut."""
+def row_cells(rec: LayerRecord, folded: bool, has_children: bool, flagged: bool = False) -> tuple[str | Text, ...]:
+    """The cells of one row; a ▸/▾ marker on rows that have children; ⚠ after a layer health warns about;
+    long type names cut."""
     cells = layer_cells(rec)
     marker = ("▸ " if folded else "▾ ") if has_children else ""
     # Tree guides rather than spaces: the table drops a cell's leading whitespace.
-    label = "│ " * rec.depth + marker + cells.name
+    label = "│ " * rec.depth + marker + cells.name + (" ⚠" if flagged else "")
     return (
         Text(label, no_wrap=True),
         _cut(cells.type, TYPE_WIDTH),  # the detail panel names the whole type
@@ -101,6 +102,7 @@ class LayerTable(DataTable[str | Text]):
         self.marked: int | None = None
         self.visible_rows: list[int] = []
         self.natural_width = 0  # columns a row needs to show whole (0 before the first result)
+        self.flagged: set[str] = set()  # layers the health tab warns about: ⚠ in their row
 
     def show_result(
         self, result: TraceResult, select: int = 0, marked: int | None = None, *, live: bool = False
@@ -123,7 +125,10 @@ class LayerTable(DataTable[str | Text]):
         parents = {rec.index: (rec.parent_index if rec.parent_index >= 0 else None) for rec in layers}
         has_children = {p for p in parents.values() if p is not None}
         self.visible_rows = [rec.index for rec in layers if not self._hidden(rec.index, parents)]
-        rows = [row_cells(layers[i], i in self.folded, i in has_children) for i in self.visible_rows]
+        rows = [
+            row_cells(layers[i], i in self.folded, i in has_children, layers[i].name in self.flagged)
+            for i in self.visible_rows
+        ]
         # Fixed widths from the cells: auto-sized columns can paint rows at stale widths mid-update.
         titles = [max(len(title), len(under)) for title, under in zip(COLUMNS, UNDER, strict=True)]
         widths = [1 + max([titles[c]] + [len(str(row[c])) for row in rows]) for c in range(len(COLUMNS))]
@@ -208,6 +213,14 @@ class LayerTable(DataTable[str | Text]):
         """Move the cursor ``delta`` rows in execution order (n / p)."""
         if self.visible_rows:
             self.move_cursor(row=max(0, min(len(self.visible_rows) - 1, self.cursor_row + delta)))
+
+    def flag(self, names: set[str]) -> None:
+        """Mark these layers' rows with ⚠ (the health tab says why); unmark the others."""
+        if names == self.flagged or self.result is None:
+            return
+        self.flagged = set(names)
+        selected = self.selected
+        self._rebuild(selected if selected is not None else 0)
 
     def fit(self, screen_width: int, stacked: bool) -> None:
         """Side by side, take the width the columns need and leave the side panel the rest.

@@ -12,6 +12,7 @@ from textual.timer import Timer
 from textual.widgets import Static, TabbedContent
 from textual_plotext import PlotextPlot
 
+from tui.widgets.layer_table import LayerTable
 from tui.widgets.plots import ScatterPlot
 from tui.widgets.redraw import release_height, show_text
 
@@ -49,16 +50,26 @@ class CurvePlot(PlotextPlot):
         self.refresh()
 
 
-def health_text(health: list[LayerHealth]) -> Text:
-    """One line per weighted layer: dead %, saturated %, grad norm, update ratio; warnings in red."""
+def cut_left(name: str, most: int) -> str:
+    """``name``, or ``…`` and its last ``most - 1`` characters: the end tells siblings apart."""
+    return name if len(name) <= most else "…" + name[len(name) - most + 1 :]
+
+
+def health_text(health: list[LayerHealth], width: int = 80) -> Text:
+    """One line per weighted layer: its whole name, dead %, saturated %, grad norm, update ratio; warnings
+    marked ⚠ (and red). A name is cut from the left only when it would not fit in ``width`` columns."""
+    figures = 31  # "  dead  sat   grad     upd/w" after the name column
+    names = max([5, *(len(h.layer) for h in health)])
+    column = max(8, min(names, width - figures))
     text = Text()
-    text.append("layer        dead  sat   grad     upd/w\n", style="bold")
+    text.append(f"{'layer':<{column}}  dead  sat   grad     upd/w\n", style="bold")
     for h in health:
         dead = f"{h.dead_frac:4.0%}" if h.dead_frac is not None else "   -"
         sat = f"{h.saturated_frac:4.0%}" if h.saturated_frac is not None else "   -"
         grad = f"{h.grad_norm:8.2g}" if h.grad_norm is not None else "       -"
         update = f"{h.update_ratio:8.2g}" if h.update_ratio is not None else "       -"
-        text.append(f"{h.layer:<12.12} {dead}  {sat} {grad} {update}\n", style="red" if h.hint else "")
+        name = cut_left(h.layer, column)
+        text.append(f"{name:<{column}}  {dead}  {sat} {grad} {update}\n", style="red" if h.hint else "")
         if h.hint:
             text.append(f"  ⚠ {h.hint}\n", style="bold red")
     return text
@@ -186,4 +197,7 @@ class TrainingPanel(Vertical):
 
     def show_health(self, health: list[LayerHealth]) -> None:
         """The per-layer health lines."""
-        show_text(self.screen.query_one("#training-health", Static), health_text(health), grow_only=True)
+        widget = self.screen.query_one("#training-health", Static)
+        show_text(widget, health_text(health, widget.content_size.width or 80), grow_only=True)
+        flagged = {h.layer for h in health if h.hint}
+        self.screen.query_one("#layers", LayerTable).flag(flagged)  # the same layers, marked in the table
