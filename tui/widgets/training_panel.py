@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 REDRAW_EVERY = 1.0  # seconds between curve redraws while training
 STATUS_EVERY = 0.5  # seconds between status-line redraws while training (the last update always shows)
+# Glyphs of the series: loose dots for every step's loss, + and x for the epochs' train and val figures.
+MARKERS = {"step": "·", "train": "+", "val": "x"}
+REGION_GLYPHS = ("·", ":", "-", "~", "=", "'")  # the predicted class over the plane, per class
+POINT_GLYPHS = ("x", "o", "+", "*", "#", "@")  # the validation points, per true class
 MAX_STEP_POINTS = 300  # the step-loss series is thinned to this many points for drawing
 
 
@@ -37,17 +41,37 @@ class CurvePlot(PlotextPlot):
     def show_series(
         self, title: str, series: dict[str, list[tuple[float, float]]], ylim: tuple[float, float] | None = None
     ) -> None:
-        """Replace every series and redraw."""
+        """Replace every series and redraw: each with its own glyph (``MARKERS``), so they read without colour.
+
+        The per-step series is drawn as loose points, the per-epoch ones as lines.
+        """
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
         for label, points in series.items():
             if points:
-                plt.plot([p[0] for p in points], [p[1] for p in points], label=label)
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                draw = plt.scatter if label == "step" else plt.plot
+                draw(xs, ys, label=f"{MARKERS.get(label, '')} {label}".strip(), marker=MARKERS.get(label))
         if ylim is not None:
             plt.ylim(*ylim)
         self.refresh()
+
+
+def loss_limits(steps: list[tuple[float, float]], epochs: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """A y range that shows every epoch loss and the middle 90% of the noisy step losses.
+
+    One early step loss of 3.0 would otherwise squash the epoch curves into the bottom rows.
+    """
+    values = sorted(y for _, y in steps if y == y)  # NaN never compares equal to itself
+    kept = values[len(values) // 20 : len(values) - len(values) // 20] or values
+    every = kept + [y for _, y in epochs if y == y]
+    if not every:
+        return None
+    low, high = min(every), max(every)
+    margin = (high - low) * 0.05 or abs(high) * 0.05 or 0.05
+    return low - margin, high + margin
 
 
 def cut_left(name: str, most: int) -> str:
@@ -165,7 +189,8 @@ class TrainingPanel(Vertical):
             "train": [(e.epoch, e.train_loss) for e in self.epochs],
             "val": [(e.epoch, e.val_loss) for e in self.epochs],
         }
-        self.query_one("#loss-plot", CurvePlot).show_series("loss by epoch", loss)
+        limits = loss_limits(loss["step"], loss["train"] + loss["val"])
+        self.query_one("#loss-plot", CurvePlot).show_series("loss by epoch", loss, limits)
         accuracy: dict[str, list[tuple[float, float]]] = {
             "train": [(e.epoch, e.train_accuracy) for e in self.epochs if e.train_accuracy is not None],
             "val": [(e.epoch, e.val_accuracy) for e in self.epochs if e.val_accuracy is not None],
@@ -189,8 +214,10 @@ class TrainingPanel(Vertical):
         series, colors = [], []
         for c in classes:
             color = palette[c % len(palette)]
-            series.append((f"region {c}", [(x, y) for x, y, k in boundary.points if k == c], "dot"))
-            series.append((f"class {c}", [(x, y) for x, y, k in boundary.samples if k == c], "x"))
+            # A glyph per class, for the regions and for the points: they read without colour too (NO_COLOR).
+            region, point = REGION_GLYPHS[c % len(REGION_GLYPHS)], POINT_GLYPHS[c % len(POINT_GLYPHS)]
+            series.append((f"{region} region {c}", [(x, y) for x, y, k in boundary.points if k == c], region))
+            series.append((f"{point} class {c}", [(x, y) for x, y, k in boundary.samples if k == c], point))
             colors += [color, color]
         title = f"decision boundary, epoch {epoch} (val acc {boundary.accuracy:.2f})"
         plot.show_points(title, series, colors)
