@@ -194,3 +194,14 @@ def test_sys_exit_inside_forward_is_a_user_error_with_json(runs: dict) -> None:
     _user_error(proc, "forward", "sys.exit(3)")
     error = _error_json(proc)
     assert (error["kind"], error["location"]) == ("forward", f"{BROKEN}/exit_in_forward.py:21")
+
+
+def test_help_names_the_other_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.commands.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "`nnview summary FILE` prints the layer table" in text and "`nnview train FILE` trains" in text
+    assert "--weights CKPT" in text

@@ -12,7 +12,10 @@ def explorer_parser() -> Parser:
     """The parser for ``nnview [FILE]``."""
     parser = Parser(
         prog="nnview",
-        description="Explore a PyTorch model in the terminal. `nnview summary FILE` prints a table instead.",
+        description=(
+            "Explore a PyTorch model in the terminal. Also: `nnview summary FILE` prints the layer table "
+            "(or --json), `nnview train FILE` trains without a screen. Each takes --help."
+        ),
     )
     add_model_arguments(parser)
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
