@@ -150,7 +150,7 @@ def training_updates(
             wait = 1.0 / rate - (clock() - began)
             if wait > 0:  # outside the lock: traces and keys go on while the loop waits; a pause ends the wait
                 pause.wait(wait) if pause is not None else time.sleep(wait)
-        elif update is None:
+        elif update is None and lock is not None:
             time.sleep(0)  # let a thread waiting for the lock take it before the next run of steps does
 
 
