@@ -52,3 +52,11 @@ def test_a_missing_weights_file_is_refused_before_the_screen_opens(capsys: pytes
     assert "--weights no/such.safetensors is not there" in err and "Traceback" not in err
     assert main(["train", SIMPLE, "--weights", str(MODELS)]) == 2  # nnview train checks it the same way
     assert f"--weights {MODELS} is a folder" in capsys.readouterr().err
+
+
+def test_the_header_names_the_bundled_example_by_its_short_name() -> None:
+    from tui.commands.arguments import bundled_model
+    from tui.widgets.header import shown_path
+
+    assert shown_path(bundled_model()) == "simple.py (bundled example)"
+    assert shown_path("models/simple.py") == "models/simple.py"  # the path as the user gave it

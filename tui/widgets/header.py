@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,12 +17,9 @@ if TYPE_CHECKING:
 
 def shown_path(source: str) -> str:
     """The model file as the user gave it; the bundled example (plain ``nnview``) by its short name."""
-    bundled = Path(__file__).resolve().parents[1] / "examples"
-    try:
-        if Path(source).resolve().parent == bundled:
-            return f"{Path(source).name} (bundled example)"
-    except OSError:
-        pass
+    bundled = os.path.abspath(Path(__file__).parents[1] / "examples")  # not resolved: the files link to models/
+    if os.path.dirname(os.path.abspath(source)) == bundled:
+        return f"{Path(source).name} (bundled example)"
     return source
 
 
