@@ -90,10 +90,18 @@ def torchinfo_done(screen: Screen) -> bool:
     )
 
 
+def detail_first_line(screen: Screen) -> str:
+    """The detail panel's first line (right of the table at 120 columns, under the side panel's tab bar)."""
+    for line in screen.lines()[1:8]:
+        right = line.rpartition("│")[2].strip()
+        if re.fullmatch(r"\S+  \S+", right):  # "name  Type"; the tab bar has three words, its underline one
+            return right
+    return ""
+
+
 def detail_names(label: str, kind: str) -> Callable[[Screen], bool]:
-    """The detail panel's first line (right of the table at 120 columns) names layer ``label`` of ``kind``."""
-    pattern = re.compile(rf"│ {re.escape(label)}  {re.escape(kind)}\s*$")
-    return lambda screen: bool(pattern.search(screen.lines()[1]))
+    """The detail panel's first line names layer ``label`` of ``kind``."""
+    return lambda screen: detail_first_line(screen) == f"{label}  {kind}"
 
 
 @dataclass
@@ -192,7 +200,7 @@ def run_deep(pairs: int | None) -> DeepRun:
         if table is None or rows_shown is None:
             raise SystemExit(f"nnview {DEEP}: the table never showed; the screen was:\n{run.screen().text()}")
         run.pump(0.5)
-        selected = run.screen().lines()[1].rpartition("│")[2].strip()
+        selected = detail_first_line(run.screen())
         latencies, followed = [], True
         # rows after the root: "0 Linear", "1 ReLU", "2 Linear", ...; from the root, j selects them in order
         start = _row_index(selected)
