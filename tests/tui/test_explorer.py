@@ -203,7 +203,7 @@ async def test_x_typed_right_after_n_opens_the_row_under_the_cursor() -> None:
     async with explorer(SIMPLE) as (pilot, screen):
         table = screen.query_one("#layers", LayerTable)
         table.action_cursor_down()  # the cursor moves; LayerSelected is still in the queue
-        screen.action_neuron()
+        screen.action_view("neuron")
         await pilot.pause()
         assert isinstance(pilot.app.screen, NeuronScreen)
         assert screen.result.layers[pilot.app.screen.index].name == "fc1"

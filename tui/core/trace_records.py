@@ -211,6 +211,8 @@ class TraceResult:
         captured: layer index -> output tensors (detached, on CPU), for layers within the budget.
         captured_inputs: layer index -> the inputs of leaf layers with a weight, as they saw them.
         activated: layer index -> the output after the activation applied next (``relu(fc1(x))``).
+        attention: layer index -> the attention its own forward computed, a softmax over scores or an sdpa
+            call (:class:`tui.core.trace.attention_ops.AttentionCapture`), for the attention view.
         budget_bytes: the memory budget the captured tensors were kept within.
         budget_exceeded: whether some layers kept statistics only.
         macs_uncounted: ops that did multiply-accumulates no formula counted (no formula, a formula
@@ -231,6 +233,7 @@ class TraceResult:
     captured: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
     captured_inputs: dict[int, tuple[Any, ...]] = field(default_factory=dict, compare=False, repr=False)
     activated: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    attention: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
     budget_bytes: int = 0
     budget_exceeded: bool = False
     macs_uncounted: tuple[str, ...] = ()

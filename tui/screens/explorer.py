@@ -275,17 +275,9 @@ class ExplorerScreen(TrainingScreen):
         """Move the focus back to the layer table."""
         self.query_one("#layers", LayerTable).focus()
 
-    def action_neuron(self) -> None:
-        """Open the neuron view for the selected layer."""
-        self._open_view("neuron")
-
-    def action_feature_maps(self) -> None:
-        """Open the feature maps of the selected layer (a 4-D output: Conv2d, its ReLU, pooling)."""
-        self._open_view("maps")
-
-    def action_fold(self) -> None:
-        """Open the fold view for the selected 2 -> 2 layer."""
-        self._open_view("fold")
+    def action_view(self, kind: str) -> None:
+        """Open the ``kind`` view of the selected layer (x neuron, m maps, f fold, a attention)."""
+        self._open_view(kind)
 
     def _open_view(self, kind: str) -> None:
         """Push the ``kind`` view of the selected layer, or say why the layer has none."""

@@ -28,9 +28,18 @@ EXPLORER_BINDINGS = [
         id="previous-sample",
     ),
     Binding("b", "new_batch", "Batch", tooltip="Trace a new batch", id="new-batch"),
-    Binding("x", "neuron", "Neuron", tooltip="Explain one neuron: w·x + b, or kernel × patch + b", id="neuron-view"),
-    Binding("m", "feature_maps", "Maps", tooltip="Each channel of a conv output as an image", id="feature-maps"),
-    Binding("f", "fold", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
+    Binding(
+        "x", "view('neuron')", "Neuron", tooltip="Explain one neuron: w·x + b, or kernel × patch + b", id="neuron-view"
+    ),
+    Binding("m", "view('maps')", "Maps", tooltip="Each channel of a conv output as an image", id="feature-maps"),
+    Binding("f", "view('fold')", "Fold", tooltip="How a 2->2 layer folds the plane", id="fold-view"),
+    Binding(
+        "a",
+        "view('attention')",
+        "Attention",
+        tooltip="The attention map of the selected layer, head by head",
+        id="attention-view",
+    ),
     Binding("r", "reload", "Reload", tooltip="Reload the model file", id="reload"),
     Binding("v", "next_view", "View", tooltip="Next side tab: detail, curves, health, boundary", id="next-view"),
     Binding("enter", "focus_detail", "Detail", show=False, tooltip="Open and focus the detail tab", id="focus-detail"),

@@ -39,13 +39,19 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         from tui.app import NnviewApp
+        from tui.screens.attention import AttentionScreen
+        from tui.screens.conv_neuron import ConvNeuronScreen
         from tui.screens.explorer import ExplorerScreen
+        from tui.screens.feature_maps import FeatureMapScreen
         from tui.screens.fold import FoldScreen
         from tui.screens.neuron import NeuronScreen
 
         groups = [
             ("Explorer", list(ExplorerScreen.BINDINGS)),
-            ("Neuron view (x)", list(NeuronScreen.BINDINGS)),
+            ("Neuron view (x on a Linear layer)", list(NeuronScreen.BINDINGS)),
+            ("Conv neuron view (x on a Conv2d layer)", list(ConvNeuronScreen.BINDINGS)),
+            ("Feature maps (m)", list(FeatureMapScreen.BINDINGS)),
+            ("Attention map (a)", list(AttentionScreen.BINDINGS)),
             ("Fold view (f)", list(FoldScreen.BINDINGS)),
             ("Everywhere", list(NnviewApp.BINDINGS)),
         ]

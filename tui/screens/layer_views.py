@@ -16,7 +16,7 @@ FOLD_HINT = "The fold view shows layers with 2 inputs and 2 outputs (try models/
 def layer_view(
     kind: str, result: TraceResult, model: nn.Module, index: int, sample: int, lock: AbstractContextManager[Any]
 ) -> Screen[None] | str:
-    """The screen for ``kind`` ("neuron", "fold", "maps") on layer ``index``, or a sentence saying why there is none.
+    """The ``kind`` view (neuron, fold, maps, attention) of layer ``index``, or a sentence saying why there is none.
 
     ``lock`` is the session's model lock: a view reads the weights holding it (training may be stepping).
     """
@@ -30,6 +30,10 @@ def layer_view(
             from tui.screens.feature_maps import FeatureMapScreen
 
             return FeatureMapScreen(result, model, index, sample, lock)
+        if kind == "attention":
+            from tui.screens.attention import AttentionScreen
+
+            return AttentionScreen(result, model, index, sample, lock)
     except NnviewError as exc:  # the view cannot show this layer: say why, and what would
         return f"{exc.record.message} ({exc.record.hint})"
     if kind == "neuron":

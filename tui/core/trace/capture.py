@@ -1,15 +1,17 @@
-"""Keeping the tensors a trace saw — layer outputs, inputs, activated outputs — within a budget."""
+"""Keeping the tensors a trace saw — layer outputs, inputs, activated outputs, attention — within a budget."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 
 from tui.core.records import OutputStats
+from tui.core.trace.attention_ops import AttentionCapture
 from tui.core.trace.stats import describe_tensors, output_stats, primary_output
 
-OUTPUT, INPUT, ACTIVATED = "output", "input", "activated"
+OUTPUT, INPUT, ACTIVATED, ATTENTION = "output", "input", "activated", "attention"
 Slot = tuple[str, int]  # (what, layer index)
 
 
@@ -30,6 +32,8 @@ class CaptureStore:
         self.budget = budget_bytes
         self.describe = describe
         self.used = 0
+        self.attention_used = 0
+        self.attention: dict[int, AttentionCapture] = {}
         self.exceeded = False
         self.kept: dict[Slot, tuple[torch.Tensor, ...]] = {}
         self.versions: dict[Slot, tuple[int, ...]] = {}
@@ -48,11 +52,34 @@ class CaptureStore:
             self.exceeded = True
             return False
         self.used += size
+        self._hold(slot, tensors)
+        return True
+
+    def _hold(self, slot: Slot, tensors: Sequence[torch.Tensor]) -> None:
         self.kept[slot] = tuple(tensors)
         self.versions[slot] = tuple(t._version for t in tensors)
         for tensor in tensors:
             self.holders.setdefault(id(tensor), []).append(slot)
-        return True
+
+    def keep_attention(self, index: int, found: AttentionCapture) -> None:
+        """Note the attention call ``index`` computed and keep its tensors, if they fit their own allowance.
+
+        The first attention a call computes is the one kept; its tensors are kept only here, not in ``found``.
+        """
+        if index in self.attention:
+            return
+        self.attention[index] = replace(found, tensors=())
+        tensors = found.tensors
+        if not tensors or any(t.device.type == "meta" for t in tensors):
+            return
+        size = sum(t.numel() * t.element_size() for t in {id(t): t for t in tensors}.values())
+        if self.attention_used + size <= self.budget // 4:
+            self.attention_used += size
+            self._hold((ATTENTION, index), tensors)
+
+    def attention_found(self) -> dict[int, AttentionCapture]:
+        """Call index -> the attention it computed, with its tensors when they were kept (after :meth:`finish`)."""
+        return {i: replace(found, tensors=self.kept.get((ATTENTION, i), ())) for i, found in self.attention.items()}
 
     def keep_output(self, index: int, outputs: Sequence[torch.Tensor]) -> None:
         """Keep a layer's outputs; past the budget, describe them now, while they still exist."""
@@ -115,7 +142,9 @@ class CaptureStore:
             else:
                 self.kept[slot] = tuple(t if t.device.type == "cpu" else t.to("cpu") for t in tensors)
         # One batch for outputs and activated outputs alike: nn.ReLU's output is both, described once.
-        primaries = {slot: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] != INPUT}
+        primaries = {
+            slot: primary_output(tensors) for slot, tensors in self.kept.items() if slot[0] in (OUTPUT, ACTIVATED)
+        }
         distinct = list({id(t): t for t in primaries.values() if t is not None}.values())
         described = dict(zip((id(t) for t in distinct), describe_tensors(distinct), strict=True))
         for (what, index), primary in primaries.items():
@@ -133,5 +162,5 @@ class CaptureStore:
         return self.activated_stats.get(index)
 
     def slots(self, what: str) -> dict[int, tuple[torch.Tensor, ...]]:
-        """Layer index -> kept tensors of one kind (``OUTPUT``, ``INPUT`` or ``ACTIVATED``)."""
+        """Layer index -> kept tensors of one kind (``OUTPUT``, ``INPUT``, ``ACTIVATED`` or ``ATTENTION``)."""
         return {index: tensors for (kind, index), tensors in self.kept.items() if kind == what}

@@ -10,7 +10,8 @@ It does three jobs the module hooks cannot:
   short: it is then reported as a lower bound;
 * names the elementwise activation applied to a layer's output, however it is written
   (``F.relu``, ``torch.relu``, ``x.relu()``, ``nn.ReLU``);
-* protects captured outputs from later in-place ops by copying them just before the write.
+* protects captured outputs from later in-place ops by copying them just before the write;
+* hands attention ops (a softmax, a fused sdpa kernel) to a callback, for the attention view.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from torch.utils._python_dispatch import (
 from torch.utils.flop_counter import conv_flop_count, flop_registry, sdpa_flop, sdpa_flop_count, shape_wrapper
 
 from tui.core.trace.activations import OP_ACTIVATIONS
+from tui.core.trace.attention_ops import is_attention_op
 from tui.core.trace.matmul_flops import MATMUL_FORMULAS, looks_like_compute
 from tui.core.trace.rnn_flops import RNN_FORMULAS
 
@@ -128,6 +130,7 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
         on_flops: called with the FLOP count of each matmul/conv/attention op.
         on_activation: called with (input tensor, output tensor, canonical name).
         on_write: called with each tensor an in-place op is about to modify.
+        on_attention: called with (op, args, kwargs, output) of each softmax and fused attention kernel.
     """
 
     @classmethod
@@ -141,11 +144,13 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
         on_flops: Callable[[int], None],
         on_activation: Callable[[torch.Tensor, Any, str], None],
         on_write: Callable[[torch.Tensor], None],
+        on_attention: Callable[[Any, Any, Any, Any], None] | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.on_flops = on_flops
         self.on_activation = on_activation
         self.on_write = on_write
+        self.on_attention = on_attention
         self.paused = False
         self.uncounted: set[str] = set()
         self._ops: dict[Any, _OpFacts] = {}
@@ -183,6 +188,8 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 return decomposed
         if facts.formula is not None:
             out = func(*args, **kwargs)
+            if facts.attention and self.on_attention is not None:
+                self.on_attention(func, args, kwargs, out)
             if _has_sparse(args):
                 # The formulas assume dense operands: a sparse matmul's real MACs depend on its
                 # non-zeros, so it is named rather than counted as if it were dense.
@@ -201,6 +208,8 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
                 if isinstance(arg, torch.Tensor):
                     self.on_write(arg)
         out = func(*args, **kwargs)
+        if facts.attention and self.on_attention is not None:
+            self.on_attention(func, args, kwargs, out)
         if facts.activation is not None and args and isinstance(args[0], torch.Tensor):
             self.on_activation(args[0], out, facts.activation)
         return out
@@ -209,7 +218,7 @@ class OpWatcher(TorchDispatchMode):  # type: ignore[no-untyped-call]
 class _OpFacts:
     """What the watcher needs to know about one aten overload, worked out once per trace."""
 
-    __slots__ = ("activation", "decomposes", "formula", "label", "mutable", "packet", "uncounted")
+    __slots__ = ("activation", "attention", "decomposes", "formula", "label", "mutable", "packet", "uncounted")
 
     def __init__(self, func: Any) -> None:
         self.packet = packet = func._overloadpacket
@@ -223,3 +232,4 @@ class _OpFacts:
         self.uncounted = self.formula is None and looks_like_compute(self.label)
         self.mutable = bool(func._schema.is_mutable)
         self.activation = OP_ACTIVATIONS.get(packet.__name__)
+        self.attention = is_attention_op(packet.__name__)

@@ -20,6 +20,7 @@ from tui.core.example_input import ExampleInput
 from tui.core.options import DEFAULT_BUDGET_BYTES
 from tui.core.records import NnviewError, TraceResult
 from tui.core.trace.activations import module_activation
+from tui.core.trace.attention_ops import read_attention
 from tui.core.trace.calls import CallLog, ModuleCall
 from tui.core.trace.capture import ACTIVATED, INPUT, OUTPUT, CaptureStore
 from tui.core.trace.diagnosis import diagnose
@@ -91,7 +92,7 @@ class _Recorder:
         self.store = store
         self.model_inputs: list[torch.Tensor] = []
         self.thread = threading.get_ident()
-        self.watcher = OpWatcher(self.on_flops, self.on_activation, store.before_write)
+        self.watcher = OpWatcher(self.on_flops, self.on_activation, store.before_write, self.on_attention)
 
     def pre(self, module: nn.Module, args: Any) -> None:
         if id(module) not in self.names or threading.get_ident() != self.thread:
@@ -141,6 +142,11 @@ class _Recorder:
     def on_flops(self, flops: int) -> None:
         if self.stack:
             self.stack[-1].flops += flops
+
+    def on_attention(self, func: Any, args: Any, kwargs: Any, out: Any) -> None:
+        found = read_attention(func, args, kwargs, out) if self.stack else None
+        if found is not None:  # the innermost running call computed it: its own forward, not a child module
+            self.store.keep_attention(self.stack[-1].index, found)
 
     def mark(self, tensor: torch.Tensor, name: str) -> None:
         """Name ``name`` as the activation of every layer whose output ``tensor`` is."""
@@ -282,6 +288,7 @@ def _run_trace(
         captured=remap_keys(store.slots(OUTPUT), renumbered),
         captured_inputs=remap_keys(store.slots(INPUT), renumbered),
         activated=remap_keys({index: tensors[0] for index, tensors in store.slots(ACTIVATED).items()}, renumbered),
+        attention=remap_keys(store.attention_found(), renumbered),
         budget_bytes=budget_bytes,
         budget_exceeded=store.exceeded,
         macs_uncounted=tuple(sorted(recorder.watcher.uncounted)),
