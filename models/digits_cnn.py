@@ -27,6 +27,9 @@ class DigitsCNN(nn.Module):
 
 example_input = torch.rand(4, 1, 8, 8)
 
+# One name per output, in order: the explorer's class table shows them beside the class ids.
+classes = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
 
 def dataset() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """load_digits(): 1,797 images scaled to [0, 1], split 80/20 with a fixed seed."""

@@ -36,6 +36,7 @@ class ModelSession:
         options: the command-line choices.
         loaded: the built model, after :meth:`open`.
         example: the batch the latest trace used.
+        labels: that batch's rows of ``dataset()``'s ``y_train``, if it came from there (see :meth:`labels_of`).
         result: the latest trace.
         batches_drawn: how many new batches :meth:`new_batch` has drawn (its seed).
         trainer: the trainer of the loaded model, once :meth:`ensure_trainer` built it.
@@ -46,6 +47,7 @@ class ModelSession:
     options: SessionOptions
     loaded: LoadedModel | None = None
     example: ExampleInput | None = None
+    labels: torch.Tensor | None = None
     result: TraceResult | None = None
     batches_drawn: int = 0
     watched: tuple[str, ...] = ()
@@ -138,13 +140,13 @@ class ModelSession:
                 device = self.example.args[0].device if self.example.args else torch.device("cpu")
                 x = as_model_input(data[picks].to(device), model_float_dtype(self.loaded.model))
                 fresh = ExampleInput((x,), {}, False, f"dataset() batch {self.batches_drawn}")
-            else:
-                fresh = random_like(self.example, generator, self.batches_drawn)
-                # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
-                old = (self.example.args, self.example.kwargs)
-                args, kwargs = kept_lengths(self.loaded.model, old, (fresh.args, fresh.kwargs))
-                fresh = replace(fresh, args=args, kwargs=kwargs)
-            return self._run(lambda: fresh)
+                targets = self._training_labels(data)
+                return self._run(lambda: fresh, targets[picks] if targets is not None else None)
+            fresh = random_like(self.example, generator, self.batches_drawn)
+            # New values, the same lengths: random ones would not pack (pack_padded_sequence checks them).
+            old, new = (self.example.args, self.example.kwargs), (fresh.args, fresh.kwargs)
+            args, kwargs = kept_lengths(self.loaded.model, old, new)
+            return self._run(lambda: replace(fresh, args=args, kwargs=kwargs))
 
     def first_rows(self) -> TraceResult | None:
         """Trace the first rows of the file's ``dataset()`` where the input was only inferred.
@@ -171,14 +173,20 @@ class ModelSession:
             device = self.example.args[0].device if self.example.args else torch.device("cpu")
             x = as_model_input(data[: self.options.batch].to(device), model_float_dtype(self.loaded.model))
             rows = ExampleInput((x,), {}, False, f"first {len(x)} rows of dataset()")
-            return self._run(lambda: rows)
+            targets = self._training_labels(data)
+            return self._run(lambda: rows, targets[: self.options.batch] if targets is not None else None)
 
     def retrace(self) -> TraceResult:
         """Trace the same batch again (after the weights changed, e.g. during training)."""
         if self.loaded is None or self.example is None:
             return self.open()
-        example = self.example
-        return self._run(lambda: example)
+        example, labels = self.example, self.labels
+        return self._run(lambda: example, labels)
+
+    def labels_of(self, result: TraceResult) -> torch.Tensor | None:
+        """The labels of the batch ``result`` traced, if it came from ``dataset()``: the batch is told by its origin
+        ("dataset() batch 3", kept by every re-trace), so an older trace never gets a newer batch's labels."""
+        return self.labels if self.example is not None and result.input_origin == self.example.origin else None
 
     def _training_inputs(self) -> torch.Tensor | None:
         """The training inputs of the file's ``dataset()``, if it has one that returns tensors."""
@@ -198,8 +206,18 @@ class ModelSession:
         first = data[0] if isinstance(data, (tuple, list)) and data else None
         return first if isinstance(first, torch.Tensor) and first.dim() >= 1 and first.shape[0] > 0 else None
 
-    def _run(self, make_example: Any) -> TraceResult:
-        """Trace, holding the lock, with the user's prints captured and any chdir undone; errors carry the prints."""
+    def _training_labels(self, inputs: torch.Tensor) -> torch.Tensor | None:
+        """The training labels of ``dataset()`` (its second item), if they are a tensor row for row with ``inputs``."""
+        import torch
+
+        labels = self._dataset[1] if isinstance(self._dataset, (tuple, list)) and len(self._dataset) > 1 else None
+        if isinstance(labels, torch.Tensor) and labels.dim() >= 1 and labels.shape[0] == inputs.shape[0]:
+            return labels.detach().cpu()
+        return None
+
+    def _run(self, make_example: Any, labels: torch.Tensor | None = None) -> TraceResult:
+        """Trace, holding the lock, with the user's prints captured and any chdir undone; errors carry the prints.
+        The batch's ``labels`` (its rows of ``dataset()``'s labels, or ``None``) are kept with it."""
         from tui.core.guest.usercode import sandboxed_process_state
         from tui.core.trace.tracing import trace_model
 
@@ -220,7 +238,7 @@ class ModelSession:
             except NnviewError as exc:
                 output = loaded.output + printed.getvalue()
                 raise NnviewError(replace(exc.record, output=output)) from exc.__cause__
-        self.example, self.result = example, result
+        self.example, self.result, self.labels = example, result, labels
         return result
 
 

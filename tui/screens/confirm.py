@@ -51,9 +51,7 @@ class QuitScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-body"):
             yield Static(f"{self.steps} training steps are not saved.")
-            yield Static(
-                f"s save and {self.verb}   d {self.verb} without saving   esc stay", classes="confirm-keys"
-            )
+            yield Static(f"s save and {self.verb}   d {self.verb} without saving   esc stay", classes="confirm-keys")
 
     def action_choose(self, choice: str) -> None:
         """Close with the choice."""

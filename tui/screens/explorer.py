@@ -49,6 +49,7 @@ class ExplorerScreen(TrainingScreen):
         self.model: nn.Module | None = None
         self.selected = 0
         self.sample = 0
+        self.position = 0  # of a sequence output (N, T, C): which of its T positions the detail panel shows
         self.keep: tuple[str, int] | None = None
         self.shown: str | None = None  # "trace" or "error": what the body shows now
         self.stop_watching = threading.Event()
@@ -216,8 +217,11 @@ class ExplorerScreen(TrainingScreen):
             return
         from tui.core.explain.sample_view import sample_view
 
-        view = sample_view(self.result, self.selected, self.sample)
+        names = self.session.loaded.namespace.get("classes") if self.session.loaded is not None else None
+        labels = self.session.labels_of(self.result)
+        view = sample_view(self.result, self.selected, self.sample, self.position, labels=labels, names=names)
         self.sample = view.sample
+        self.position = view.position if view.positions else self.position  # other layers keep the position
         self.query_one("#detail", DetailPanel).show(self.result.layers[self.selected], view)
 
     # --- actions -----------------------------------------------------------------------------
@@ -230,14 +234,14 @@ class ExplorerScreen(TrainingScreen):
         """Select the previous layer in execution order."""
         self.query_one("#layers", LayerTable).step(-1)
 
-    def action_next_sample(self) -> None:
-        """Show the next sample of the batch."""
-        self.sample += 1
+    def action_sample(self, step: int) -> None:
+        """Show another sample of the batch (``]`` the next, ``[`` the previous)."""
+        self.sample = max(0, self.sample + step)
         self._show_detail()
 
-    def action_previous_sample(self) -> None:
-        """Show the previous sample of the batch."""
-        self.sample = max(0, self.sample - 1)
+    def action_position(self, step: int) -> None:
+        """Move the detail panel along a sequence output's positions (tiny_gpt's tokens) by ``step``."""
+        self.position = max(0, self.position + step)
         self._show_detail()
 
     def action_new_batch(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,9 +18,12 @@ from tui.widgets.redraw import show_text
 
 if TYPE_CHECKING:  # sample_view imports torch; this panel only reads the views the explorer hands it
     from tui.core.explain.sample_view import SampleView
+    from tui.core.explain.views import ClassProbabilities
 
 BAR_WIDTH = 16
 MAX_BARS = 64
+MANY_CLASSES = 12  # past this many classes the table lists only the most probable (and the true one)
+TOP_CLASSES = 10
 SHADES = " ▁▂▃▄▅▆▇█"
 
 
@@ -55,12 +59,16 @@ def _bar(value: float, scale: float) -> str:
     return ("█" * filled).ljust(BAR_WIDTH)
 
 
+def _position_hint(view: SampleView) -> str:
+    return f"position {view.position} of {view.positions}; , . move" if view.positions > 1 else view.note
+
+
 def neuron_bars(view: SampleView) -> Text:
     """One bar per neuron (or a heat strip when there are many); the activated value beside it."""
     text = Text()
-    head = f"sample {view.sample + 1}/{view.batch}: {len(view.values)} values" + (
-        f" ({view.note})" if view.note else ""
-    )
+    note = _position_hint(view)
+    count = f"{len(view.values)} value" + ("s" if len(view.values) != 1 else "")
+    head = f"sample {view.sample + 1}/{view.batch}: {count}" + (f" ({note})" if note else "")
     text.append(head + "\n", style="bold")
     if not view.values:
         return text
@@ -82,18 +90,83 @@ def neuron_bars(view: SampleView) -> Text:
     return text
 
 
+def prediction_lines(view: SampleView, colour: bool = True) -> Text:
+    """Above the class table: the position of a sequence, one output's reading, the truth and any note.
+
+    Right and wrong are told by ✓ and ✗ (and "predicted ..." beside a wrong one), not by colour; with
+    ``colour`` false (NO_COLOR) they are only bold: a red ✗ turned grey would be hard to see.
+    """
+    classes = view.classes
+    text = Text()
+    if classes is None:
+        return text
+    lines: list[Text] = []
+    if view.positions > 1:
+        lines.append(Text(f"at position {view.position} of {view.positions} (, . move)"))
+    if classes.threshold is not None:
+        value, p = classes.logits[0], classes.probabilities[1]
+        reading = f"p {value:.4f}" if classes.threshold == 0.5 else f"logit {value:+.4f} → p = σ(logit) {p:.4f}"
+        rule = "p > 0.5" if classes.threshold == 0.5 else "logit > 0"
+        lines.append(Text(f"{reading} → class {classes.name(classes.predicted)}  ({rule} is class 1)"))
+    if classes.truth is not None:
+        line = Text(f"true: {classes.name(classes.truth)} ")
+        if classes.truth == classes.predicted:
+            line.append("✓", style="bold green" if colour else "bold")
+        else:
+            line.append("✗", style="bold red" if colour else "bold")
+            line.append(f" (predicted {classes.name(classes.predicted)})")
+        lines.append(line)
+    if classes.note:
+        lines.append(Text(classes.note, style="italic"))
+    return Text("\n").join(lines)
+
+
+def _shown_classes(view: SampleView) -> list[int]:
+    """Every class; past ``MANY_CLASSES``, the ``TOP_CLASSES`` most probable (and the true one, if not among them)."""
+    classes = view.classes
+    assert classes is not None
+    count = len(classes.probabilities)
+    if count <= MANY_CLASSES:
+        return list(range(count))
+    ranked = sorted(range(count), key=lambda i: -classes.probabilities[i])[:TOP_CLASSES]
+    return [*ranked, classes.truth] if classes.truth is not None and classes.truth not in ranked else ranked
+
+
+def _marks(classes: ClassProbabilities, index: int) -> str:
+    """Beside class ``index``: "predicted" (with ✓ or ✗ when the truth is known) or "true"."""
+    if index == classes.predicted:
+        return "predicted" + ("" if classes.truth is None else " ✓" if classes.truth == index else " ✗")
+    return "true" if index == classes.truth else ""
+
+
 def class_table(view: SampleView) -> Table | Text:
-    """Logits -> softmax probabilities -> predicted class, for the model's final layer."""
+    """Logits -> probabilities -> predicted class (and the true one), for the model's final layer.
+
+    Columns: class (with its name), logit (not for one output), probability, which class was predicted
+    (✓ right, ✗ wrong) and which is true, then a bar; at a narrow width the bar is cut, never the words.
+    """
     classes = view.classes
     if classes is None:
         return Text("")
-    table = Table(title="logits → softmax → prediction", show_edge=False, pad_edge=False)
-    for column in ("class", "logit", "probability", ""):
-        table.add_column(column, justify="right" if column != "" else "left")
-    for i, (logit, prob) in enumerate(zip(classes.logits, classes.probabilities, strict=True)):
-        mark = "◀ predicted" if i == classes.predicted else ""
-        table.add_row(str(i), f"{logit:+.4f}", f"{prob:.4f}", "█" * round(prob * 20) + " " + mark)
-    table.caption = f"probabilities sum to {sum(classes.probabilities):.4f}"
+    one_output = classes.threshold is not None
+    title = "one output → class" if one_output else "logits → softmax → prediction"
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=0)
+    rows = []
+    for i in _shown_classes(view):
+        marks = _marks(classes, i)
+        logit = () if one_output else (f"{classes.logits[i]:+.4f}",)
+        bar = "█" * round(classes.probabilities[i] * BAR_WIDTH)
+        rows.append((classes.name(i), *logit, f"{classes.probabilities[i]:.4f}", marks, bar))
+    headers = ("class", "prob", "") if one_output else ("class", "logit", "prob", "")
+    for n, header in enumerate(headers):  # fixed widths: only the bar (cut, not wrapped) gives way when narrow
+        width = max(len(header), *(len(row[n]) for row in rows))
+        table.add_column(header, justify="left" if n in (0, len(headers) - 1) else "right", width=width)
+    table.add_column("", overflow="crop")
+    for row in rows:
+        table.add_row(*row)
+    count = len(classes.probabilities)
+    top = f"the {TOP_CLASSES} most probable of {count} shown; " if len(rows) < count else ""
+    table.caption = f"{top}probabilities sum to {sum(classes.probabilities):.4f}"
     return table
 
 
@@ -102,6 +175,7 @@ class DetailPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-facts")
+        yield Static(id="detail-prediction")
         yield Static(id="detail-classes")
         yield Static(id="detail-values")
         yield HistogramPlot(id="detail-histogram")
@@ -109,6 +183,9 @@ class DetailPanel(VerticalScroll):
     def show(self, rec: LayerRecord, view: SampleView) -> None:
         """Display ``rec`` and ``view`` (both made by the core)."""
         show_text(self.query_one("#detail-facts", Static), layer_facts(rec))
+        prediction = self.query_one("#detail-prediction", Static)
+        show_text(prediction, prediction_lines(view, colour=not self.app.no_color))
+        prediction.display = view.classes is not None
         show_text(self.query_one("#detail-classes", Static), class_table(view))
         values = Text(view.missing, style="italic") if view.missing else neuron_bars(view)
         show_text(self.query_one("#detail-values", Static), values)

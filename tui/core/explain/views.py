@@ -106,11 +106,30 @@ def explain_neuron(
 
 @dataclass(frozen=True)
 class ClassProbabilities:
-    """Logits of one sample -> softmax probabilities -> the predicted class."""
+    """One sample's output read as classes: logits -> probabilities -> the predicted class, and the truth.
+
+    Attributes:
+        logits: the output's values: one per class, or the one value of a one-output model.
+        probabilities: one per class (they sum to 1): the softmax of the logits; for one output,
+            (1 - p, p) with p the value itself (a probability) or its sigmoid (a logit).
+        predicted: the most probable class (for one output, 1 when the value is above ``threshold``).
+        threshold: for one output, 0.5 (the value is a probability) or 0.0 (a logit); ``None`` for a softmax.
+        names: the file's class names, one per class; () when it gives none or unusable ones (see ``note``).
+        truth: the sample's true class, when its label is known and is a class id.
+        note: why the names or the truth are not shown, else "".
+    """
 
     logits: tuple[float, ...]
     probabilities: tuple[float, ...]
     predicted: int
+    threshold: float | None = None
+    names: tuple[str, ...] = ()
+    truth: int | None = None
+    note: str = ""
+
+    def name(self, index: int) -> str:
+        """Class ``index`` as people read it: ``"2 two"`` with names, ``"2"`` without."""
+        return f"{index} {self.names[index]}" if self.names else str(index)
 
 
 def class_probabilities(logits: torch.Tensor) -> ClassProbabilities:
@@ -118,3 +137,14 @@ def class_probabilities(logits: torch.Tensor) -> ClassProbabilities:
     values = logits.detach().reshape(-1).double()
     probabilities = F.softmax(values, dim=0)
     return ClassProbabilities(tuple(values.tolist()), tuple(probabilities.tolist()), int(probabilities.argmax()))
+
+
+def one_output_class(value: float, probability: bool) -> ClassProbabilities:
+    """A one-output model's class: p > 0.5 for a probability, logit > 0 for a logit (p = sigmoid(logit)).
+
+    The same rule as the decision boundary's (:func:`tui.core.train.boundary._classes`); the caller
+    decides whether ``value`` is a probability.
+    """
+    threshold = 0.5 if probability else 0.0
+    p = value if probability else float(torch.sigmoid(torch.tensor(value, dtype=torch.float64)))
+    return ClassProbabilities((value,), (1.0 - p, p), int(value > threshold), threshold)

@@ -86,9 +86,7 @@ def open_training(options: TrainOptions) -> TrainingSession:
     return replace(build_trainer(loaded, options), notes=notes)
 
 
-def train(
-    session: TrainingSession, save: str | None, pause: threading.Event | None = None
-) -> Iterator[TrainingUpdate]:
+def train(session: TrainingSession, save: str | None, pause: threading.Event | None = None) -> Iterator[TrainingUpdate]:
     """Walk the one training loop to the end, then save the checkpoint (weights + settings + metrics) if asked.
 
     Stops after an update with an error (nothing is saved), or when ``pause`` is set (nothing is saved:
