@@ -49,7 +49,7 @@ async def test_weights_that_do_not_fit_the_model_show_the_error_and_the_app_stay
 def test_a_missing_weights_file_is_refused_before_the_screen_opens(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([SIMPLE, "--weights", "no/such.safetensors"]) == 2
     err = capsys.readouterr().err
-    assert "--weights no/such.safetensors is not there" in err and "Traceback" not in err
+    assert "weights file no/such.safetensors does not exist" in err and "Traceback" not in err
     assert main(["train", SIMPLE, "--weights", str(MODELS)]) == 2  # nnview train checks it the same way
     assert f"--weights {MODELS} is a folder" in capsys.readouterr().err
 

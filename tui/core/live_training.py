@@ -80,7 +80,7 @@ def live_training(
     plane = has_plane_inputs(trainer.data)
     last_trace = last_boundary = -math.inf
     with session.lock:
-        before = weights_snapshot(trainer.model)
+        before, before_step = weights_snapshot(trainer.model), trainer.step_count
     updates = training_updates(
         trainer, every=every, pause=pause, max_steps=max_steps, pace=pace, lock=session.lock, clock=clock
     )
@@ -97,7 +97,10 @@ def live_training(
         if not (retrace or boundary):
             continue
         try:
-            view, before = sample_live_view(session, trainer, before, retrace=retrace, boundary=boundary)
+            steps = update.step - before_step
+            view, before = sample_live_view(session, trainer, before, retrace=retrace, boundary=boundary, steps=steps)
+            if retrace:
+                before_step = update.step
         except NnviewError as exc:
             updates.close()
             yield replace(update, steps=(), epoch_records=(), error=exc.record, final=True)
@@ -116,6 +119,7 @@ def sample_live_view(
     *,
     retrace: bool = True,
     boundary: bool = False,
+    steps: int = 1,
 ) -> tuple[LiveView, dict[str, torch.Tensor]]:
     """Look at the model between steps, holding the session's lock.
 
@@ -125,6 +129,7 @@ def sample_live_view(
         before: the weights at the previous sample (health's update ratios are measured from them).
         retrace: re-trace the explorer's batch and sample layer health.
         boundary: draw the decision boundary over the input plane.
+        steps: optimizer steps since ``before`` (health's update ratio is per step).
 
     Returns:
         The view, and the weights to measure the next sample's updates from.
@@ -137,7 +142,7 @@ def sample_live_view(
         if retrace:
             result = session.retrace()
             sample = trainer.data.x_val[:HEALTH_SAMPLES].to(trainer.device)
-            view = replace(view, result=result, health=tuple(layer_health(trainer.model, sample, before)))
+            view = replace(view, result=result, health=tuple(layer_health(trainer.model, sample, before, steps)))
             before = weights_snapshot(trainer.model)
         if boundary:
             view = replace(view, boundary=decision_boundary(trainer.model, trainer.data))

@@ -22,7 +22,8 @@ def key_table(groups: list[tuple[str, list[Binding]]]) -> Table:
     table.add_column("key", style="bold", no_wrap=True)
     table.add_column("what it does")
     for title, bindings in groups:
-        table.add_row(f"[underline]{title}[/]", "")
+        # The title in the wide column: in the key column it would widen it for every row.
+        table.add_row("", f"[bold underline]{title}[/]", end_section=False)
         if title == "Explorer":
             for key, what in MOVE_KEYS:
                 table.add_row(key, what)

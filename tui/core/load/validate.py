@@ -184,15 +184,17 @@ def check_weights_argument(weights: str | None) -> None:
     """``--weights`` names an existing file (what is in it is checked when the model is built).
 
     Raises:
-        NnviewError: kind ``input``: the path does not exist or is a folder.
+        NnviewError: kind ``load``: the path does not exist or is a folder.
     """
     if weights is None or Path(weights).is_file():
         return
-    what = "a folder" if Path(weights).is_dir() else "not there"
-    raise _error(
-        f"--weights {weights} is {what}",
-        "name a checkpoint file saved by ctrl+s or `nnview train --save` (checkpoints/*.safetensors)",
-    )
+    # The same kind and words as loading the weights would give, only before anything is loaded.
+    if Path(weights).is_dir():
+        message, hint = f"--weights {weights} is a folder", "name the .safetensors file inside it"
+    else:
+        message = f"weights file {weights} does not exist"
+        hint = "check the --weights path (a checkpoint saved by ctrl+s or `nnview train --save`)"
+    raise NnviewError(ErrorRecord(kind="load", message=message, hint=hint))
 
 
 def check_data_argument(data: str | None, target_column: str | None) -> None:

@@ -30,7 +30,7 @@ class LayerHealth:
         dead_frac: after a ReLU, the fraction of units that are 0 for every sample of the batch.
         saturated_frac: after a sigmoid or tanh, the fraction of values in the flat tails.
         grad_norm: the norm of the layer's own parameter gradients from the last backward pass.
-        update_ratio: ||w - w_before|| / ||w_before|| since ``before`` was taken.
+        update_ratio: ||w - w_before|| / ||w_before|| since ``before`` was taken, per step.
         hint: a plain-language warning, or "".
     """
 
@@ -81,8 +81,14 @@ def _feeds_output(result: TraceResult, index: int, last: int | None) -> bool:
     return root is not None and activated is not None and activated is root[0]
 
 
-def layer_health(model: nn.Module, x: torch.Tensor, before: dict[str, torch.Tensor] | None = None) -> list[LayerHealth]:
-    """Health of every weighted leaf layer on batch ``x`` (the model's mode is left as it was)."""
+def layer_health(
+    model: nn.Module, x: torch.Tensor, before: dict[str, torch.Tensor] | None = None, steps: int = 1
+) -> list[LayerHealth]:
+    """Health of every weighted leaf layer on batch ``x`` (the model's mode is left as it was).
+
+    ``steps``: optimizer steps since ``before`` was taken; the update ratio is per step (a second of
+    training holds hundreds of steps, and their sum says nothing about whether one step is too big).
+    """
     x = as_model_input(x, model_float_dtype(model))  # float32 data, maybe a float64 model
     result = trace_model(model, ExampleInput((x,)), budget_bytes=1 << 30, stats=False)
     modules = dict(model.named_modules())
@@ -112,7 +118,7 @@ def layer_health(model: nn.Module, x: torch.Tensor, before: dict[str, torch.Tens
             if pairs:
                 change = sum(float((now - old).norm() ** 2) for now, old in pairs) ** 0.5
                 size = sum(float(old.norm() ** 2) for _, old in pairs) ** 0.5
-                update = change / size if size else None
+                update = change / size / max(1, steps) if size else None
         # A confident output sigmoid is the goal, not a vanishing gradient: warn only inside the net.
         warned = None if rec.index == last or _feeds_output(result, rec.index, last) else saturated
         hint = _hint(dead, warned, grad, update)
