@@ -266,3 +266,14 @@ async def test_the_table_takes_the_width_its_columns_need_beside_the_panel() -> 
     async with explorer(str(MODELS / "tiny_gpt.py"), size=(80, 24)) as (pilot, screen):
         await pilot.pause()
         assert screen.query_one("#layers", LayerTable).size.width == 80  # stacked: the whole width
+
+
+async def test_at_80_columns_the_header_wraps_rather_than_cutting_the_input_s_origin() -> None:
+    async with explorer(SIMPLE, size=(80, 24)) as (pilot, screen):
+        await pilot.pause()
+        header = screen.query_one("#model-header", Static)
+        assert header.size.height == 2
+        assert "[first 4 rows of dataset()]" in " ".join(str(header.render()).split())
+    async with explorer(SIMPLE, size=(120, 40)) as (pilot, screen):
+        await pilot.pause()
+        assert screen.query_one("#model-header", Static).size.height == 1  # one line where it fits
