@@ -21,8 +21,8 @@ def test_keys_at_80x24_no_color(tmux: Tmux, session: str) -> None:  # noqa: F811
     tmux.keys(session, "Home")
     tmux.wait(session, lambda t: starts_a_line(t, "SimpleNN  SimpleNN"), "the root")
     tmux.keys(session, "s")  # one step: the status line and the curves tab
-    screen = tmux.wait_text(session, "paused epoch 1/100 step 1", "loss by epoch", "accuracy")
-    assert "· step" in screen, screen  # the series told apart by glyph, not colour
+    screen = tmux.wait_text(session, "paused epoch 1/100 step 1 lr 0.01", "loss by epoch", "accuracy")
+    assert "·· step" in screen, screen  # the legend shows the series by its glyph, not colour
     tmux.keys(session, "v")
     screen = tmux.wait_text(session, "layer dead sat grad upd/w")
     assert "fc1" in screen and "fc2" in screen

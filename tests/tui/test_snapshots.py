@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.conftest import ROOT
-from tests.tui.conftest import wait_for_trace
+from tests.tui.conftest import settled, wait_for_trace
 from tui.app import NnviewApp
 from tui.core.session import SessionOptions
 
@@ -23,6 +23,9 @@ VIEWS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fold": ("models/fold.py", ("n", "f")),
     "error": ("tests/core/broken/deep_sequential.py", ()),
     "help": ("models/simple.py", ("question_mark",)),
+    # One training step (deterministic: seed 0, the first rows of dataset()), then each training tab.
+    "curves": ("models/simple.py", ("s",)),
+    "health": ("models/simple.py", ("s", "v")),
 }
 
 
@@ -31,6 +34,7 @@ def before(keys: tuple[str, ...]) -> Callable[[Pilot[None]], Awaitable[None]]:
         await wait_for_trace(pilot)
         for key in keys:
             await pilot.press(key)
+            await settled(pilot)  # the trace or training step the key started has finished
         await pilot.pause(0.3)
 
     return run_before

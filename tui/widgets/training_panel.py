@@ -53,7 +53,7 @@ class CurvePlot(PlotextPlot):
             if points:
                 xs, ys = [p[0] for p in points], [p[1] for p in points]
                 draw = plt.scatter if label == "step" else plt.plot
-                draw(xs, ys, label=f"{MARKERS.get(label, '')} {label}".strip(), marker=MARKERS.get(label))
+                draw(xs, ys, label=label, marker=MARKERS.get(label))  # the legend shows each marker
         if ylim is not None:
             plt.ylim(*ylim)
         self.refresh()
@@ -105,7 +105,7 @@ def status_text(update: TrainingUpdate, running: bool, last_epoch: EpochRecord |
     label = "training " if running else ("finished " if update.done else "paused ")
     text.append(label, style="bold green" if running else "bold")
     text.append(f"  epoch {update.epoch}/{update.epochs}  step {update.step}")
-    if update.steps:  # a run that took no step (the trainer was done) has no rate to show
+    if len(update.steps) > 1 or (running and update.steps):  # one step (s) has no rate worth showing
         text.append(f"  {update.steps_per_second:.0f} steps/s")
     text.append(f"  lr {update.lr:g}")
     if update.steps:
@@ -216,8 +216,8 @@ class TrainingPanel(Vertical):
             color = palette[c % len(palette)]
             # A glyph per class, for the regions and for the points: they read without colour too (NO_COLOR).
             region, point = REGION_GLYPHS[c % len(REGION_GLYPHS)], POINT_GLYPHS[c % len(POINT_GLYPHS)]
-            series.append((f"{region} region {c}", [(x, y) for x, y, k in boundary.points if k == c], region))
-            series.append((f"{point} class {c}", [(x, y) for x, y, k in boundary.samples if k == c], point))
+            series.append((f"region {c}", [(x, y) for x, y, k in boundary.points if k == c], region))
+            series.append((f"class {c}", [(x, y) for x, y, k in boundary.samples if k == c], point))
             colors += [color, color]
         title = f"decision boundary, epoch {epoch} (val acc {boundary.accuracy:.2f})"
         plot.show_points(title, series, colors)
