@@ -55,8 +55,15 @@ def _stats_text(s: OutputStats) -> str:
 
 
 def _bar(value: float, scale: float) -> str:
-    filled = 0 if scale == 0 else round(abs(value) / scale * BAR_WIDTH)
-    return ("█" * filled).ljust(BAR_WIDTH)
+    """A bar on a centre line: negative values grow to the left of ``│``, positive ones to the right.
+
+    The sign reads from the shape, without colour (NO_COLOR, a colour-blind reader).
+    """
+    half = BAR_WIDTH // 2
+    filled = 0 if scale == 0 else round(abs(value) / scale * half)
+    if value < 0:
+        return ("█" * filled).rjust(half) + "│" + " " * half
+    return " " * half + "│" + ("█" * filled).ljust(half)
 
 
 def _position_hint(view: SampleView) -> str:
