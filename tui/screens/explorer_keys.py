@@ -24,7 +24,6 @@ EXPLORER_BINDINGS = [
         "Sample-",
         key_display="[",
         tooltip="Previous sample",
-        show=False,
         id="previous-sample",
     ),
     Binding(

@@ -39,7 +39,7 @@ class TrainingScreen(SavingScreen):
         Binding("t", "train", "Train", tooltip="Start or pause training", id="train"),
         Binding("s", "step", "Step", tooltip="Train exactly one batch", id="train-step"),
         Binding("ctrl+s", "save", "Save", tooltip="Save a checkpoint (safetensors)", id="save"),
-        Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", show=False, id="reset"),
+        Binding("ctrl+r", "reset_weights", "Reset", tooltip="Reset the weights (asks first)", id="reset"),
         Binding(
             "e", "edit_hyperparameters", "Hyper", tooltip="Edit optimizer, lr, batch size, epochs, loss", id="edit"
         ),
