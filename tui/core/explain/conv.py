@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tui.core.explain.views import _module, _unavailable
+from tui.core.explain.views import _module, _unavailable, check_kept
 from tui.core.records import TraceResult, shape_text
 
 MAX_SIDE = 48  # larger maps are averaged down to at most this many cells a side
@@ -228,11 +228,7 @@ def explain_conv_neuron(
             f"{record.label} is a {record.type}; the conv neuron view explains Conv2d layers",
             "select a Conv2d layer (kernel × patch + b per output position)",
         )
-    if index not in result.captured_inputs or index not in result.captured:
-        raise _unavailable(
-            f"the tensors of {record.label} were not kept (past the memory budget)",
-            "raise --budget-mb or trace a smaller batch",
-        )
+    check_kept(result, index)
     inputs, outputs = result.captured_inputs[index][0], result.captured[index][0]
     if inputs.dim() != 4:
         raise _unavailable(

@@ -51,6 +51,15 @@ def _unavailable(message: str, hint: str) -> NnviewError:
     return NnviewError(ErrorRecord(kind="input", message=message, hint=hint))
 
 
+def check_kept(result: TraceResult, index: int) -> None:
+    """Refuse a view of layer call ``index`` whose input or output tensors were not kept (the memory budget)."""
+    if index not in result.captured_inputs or index not in result.captured:
+        raise _unavailable(
+            f"the tensors of {result.layers[index].label} were not kept (past the memory budget)",
+            "raise --budget-mb or trace a smaller batch",
+        )
+
+
 def _module(model: nn.Module, name: str) -> nn.Module:
     module: nn.Module = dict(model.named_modules())[name]
     return module
@@ -71,11 +80,7 @@ def explain_neuron(
             f"{record.label} is a {record.type}; the neuron view explains Linear layers",
             "select a Linear layer (w·x + b per neuron)",
         )
-    if index not in result.captured_inputs or index not in result.captured:
-        raise _unavailable(
-            f"the tensors of {record.label} were not kept (past the memory budget)",
-            "raise --budget-mb or trace a smaller batch",
-        )
+    check_kept(result, index)
     x_all = result.captured_inputs[index][0]
     z_all = result.captured[index][0]
     x = x_all[sample].reshape(-1, module.in_features)[position].double()
