@@ -143,9 +143,8 @@ def test_a_trace_never_overlaps_a_training_step(monkeypatch: pytest.MonkeyPatch)
     assert all(v.result is not None and v.health for v in views)
 
 
-def test_the_guest_guard_is_entered_once_per_run_of_steps_and_the_lock_let_go_between_runs() -> None:
-    """Entering the guard costs more than a small model's step: a frozen clock gives one entry per update."""
-    trainer = simple_trainer()
+def guest_entries(trainer: Trainer) -> list[int]:
+    """The step count at each entry into ``trainer``'s guest guard, filled as the loop runs."""
     guest = trainer.guest
     entries: list[int] = []
 
@@ -154,14 +153,19 @@ def test_the_guest_guard_is_entered_once_per_run_of_steps_and_the_lock_let_go_be
         return guest()
 
     trainer.guest = counted_guest  # type: ignore[method-assign]
+    return entries
+
+
+def test_the_guest_guard_is_entered_once_per_run_of_steps_and_the_lock_let_go_between_runs() -> None:
+    """Entering the guard costs more than a small model's step: a frozen clock gives one entry per update."""
+    trainer = simple_trainer()
+    entries = guest_entries(trainer)
     updates = list(training_updates(trainer, clock=lambda: 0.0))
     assert [u.step for u in updates] == [1, 50] and entries == [0, 1]
     # A clock that moves 1/64 s per step (exact in binary): the lock is let go once HOLD_SECONDS (20 ms)
     # have passed, after every 2 steps, though an update (every 0.15 s) comes only every 10 steps.
     trainer = simple_trainer(epochs=1)
-    guest = trainer.guest
-    entries.clear()
-    trainer.guest = counted_guest  # type: ignore[method-assign]
+    entries = guest_entries(trainer)
     updates = list(training_updates(trainer, clock=ticks(1 / 64)))
     assert [u.step for u in updates] == [1, 11, 21, 25]
     assert entries == [0, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]
@@ -182,14 +186,7 @@ def test_accuracy_reads_the_class_dimension_of_a_sequence_output() -> None:
 
 def test_a_pace_caps_the_steps_per_second_and_lets_the_lock_go_between_steps() -> None:
     trainer = simple_trainer(epochs=1)  # 25 steps
-    guest = trainer.guest
-    entries: list[int] = []
-
-    def counted_guest() -> object:
-        entries.append(trainer.step_count)
-        return guest()
-
-    trainer.guest = counted_guest  # type: ignore[method-assign]
+    entries = guest_entries(trainer)
     began = time.perf_counter()
     updates = list(training_updates(trainer, pace=lambda: 200.0))
     took = time.perf_counter() - began
