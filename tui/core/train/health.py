@@ -5,6 +5,7 @@ Sampled at display rate (one traced forward on a batch), not every step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -14,6 +15,7 @@ from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.example_input import ExampleInput
 from tui.core.explain.sample_view import final_layer
 from tui.core.records import TraceResult
+from tui.core.trace.unit_health import activation_health
 from tui.core.trace.tracing import trace_model
 
 DEAD_WARNING = 0.5
@@ -48,16 +50,11 @@ def weights_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.detach().clone() for name, p in model.named_parameters()}
 
 
-def _unit_axis_dead(activated: torch.Tensor, is_conv: bool) -> float:
-    """Fraction of units (features, or channels for conv) that are zero for the whole batch."""
-    if is_conv and activated.dim() >= 3:
-        per_unit = activated.transpose(0, 1).reshape(activated.shape[1], -1)
-    else:
-        per_unit = activated.reshape(-1, activated.shape[-1]).T
-    return float((per_unit == 0).all(dim=1).double().mean())
+def health_hint(dead: float | None, saturated: float | None, grad: float | None, update: float | None) -> str:
+    """The plain-language warning for one layer's numbers ("" when nothing is wrong).
 
-
-def _hint(dead: float | None, saturated: float | None, grad: float | None, update: float | None) -> str:
+    The same words for nnview's own training and for a watched run (``nnview watch``).
+    """
     if dead is not None and dead >= DEAD_WARNING:
         return (
             f"{dead:.0%} of ReLU units are dead (0 for every sample): they no longer learn — "
@@ -65,7 +62,7 @@ def _hint(dead: float | None, saturated: float | None, grad: float | None, updat
         )
     if saturated is not None and saturated >= SATURATED_WARNING:
         return f"{saturated:.0%} of outputs are saturated: gradients vanish there — rescale inputs or use ReLU"
-    if grad is not None and not torch.isfinite(torch.tensor(grad)):
+    if grad is not None and not math.isfinite(grad):
         return "gradient is not finite"
     if grad is not None and grad > 1e3:
         return "exploding gradient — lower the learning rate or clip gradients"
@@ -100,12 +97,11 @@ def layer_health(
             continue
         activated = result.activated.get(rec.index)
         dead = saturated = None
-        if activated is not None and rec.activation in ("relu", "relu6"):
-            dead = _unit_axis_dead(activated, isinstance(module, nn.modules.conv._ConvNd))
-        elif activated is not None and rec.activation == "sigmoid":
-            saturated = float(((activated < 0.01) | (activated > 0.99)).double().mean())
-        elif activated is not None and rec.activation == "tanh":
-            saturated = float((activated.abs() > 0.99).double().mean())
+        if activated is not None and rec.activation is not None:
+            is_conv = isinstance(module, nn.modules.conv._ConvNd)
+            dead_t, saturated_t = activation_health(activated, rec.activation, is_conv)
+            dead = float(dead_t) if dead_t is not None else None
+            saturated = float(saturated_t) if saturated_t is not None else None
         grads = [p.grad for p in module.parameters(recurse=False) if p.grad is not None]
         grad = float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))) if grads else None
         update = None
@@ -121,6 +117,6 @@ def layer_health(
                 update = change / size / max(1, steps) if size else None
         # A confident output sigmoid is the goal, not a vanishing gradient: warn only inside the net.
         warned = None if rec.index == last or _feeds_output(result, rec.index, last) else saturated
-        hint = _hint(dead, warned, grad, update)
+        hint = health_hint(dead, warned, grad, update)
         report.append(LayerHealth(rec.name, rec.type, dead, saturated, grad, update, hint))
     return report
