@@ -211,7 +211,7 @@ def test_bad_step_values_and_a_closed_probe(tmp_path: Path) -> None:
         probe.step(1.0, accuracy=torch.ones(3))
     probe.close()
     probe.close()  # twice is fine
-    with pytest.raises(RuntimeError, match="after probe.close"):
+    with pytest.raises(RuntimeError, match=r"after probe\.close"):
         probe.step(1.0)
 
 

@@ -60,7 +60,7 @@ class Loop(threading.Thread):
                     if probe.stop_requested:
                         break
                     time.sleep(0.002)
-        except BaseException as exc:  # the test looks at what ended the loop
+        except BaseException as exc:  # noqa: BLE001  (the test looks at what ended the loop: RunStopped too)
             self.outcome = exc
 
 

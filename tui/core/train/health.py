@@ -15,8 +15,8 @@ from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.example_input import ExampleInput
 from tui.core.explain.sample_view import final_layer
 from tui.core.records import TraceResult
-from tui.core.trace.unit_health import activation_health
 from tui.core.trace.tracing import trace_model
+from tui.core.trace.unit_health import activation_health
 
 DEAD_WARNING = 0.5
 SATURATED_WARNING = 0.5
