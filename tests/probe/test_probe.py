@@ -246,3 +246,20 @@ def test_a_stop_left_in_the_folder_by_an_earlier_run_is_ignored(tmp_path: Path) 
     with Probe(model, folder, every=1) as probe:
         _train(model, probe, 5)
     assert len(lines(folder / "rank0.jsonl", "step")) == 5
+
+
+def test_autocast_outputs_are_measured_and_gradients_read_as_they_are(tmp_path: Path) -> None:
+    """Under autocast the layers' outputs are bfloat16; the statistics are taken in float32."""
+    model = _model()
+    x = torch.randn(8, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = F.relu(model.fc1(x)).float()
+    with Probe(model, tmp_path / "run", every=1) as probe:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss = model(x).float().pow(2).mean()
+        loss.backward()
+        grad = float(torch.linalg.vector_norm(torch.stack([model.fc1.weight.grad.norm(), model.fc1.bias.grad.norm()])))
+        probe.step(loss)
+    fc1 = lines(tmp_path / "run" / "rank0.jsonl", "layers")[0]["layers"][0]
+    assert fc1["mean"] == pytest.approx(float(expected.mean()), rel=1e-6)
+    assert fc1["grad_norm"] == pytest.approx(grad, rel=1e-6)

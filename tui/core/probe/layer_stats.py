@@ -195,7 +195,7 @@ def read_all(tensors: list[torch.Tensor]) -> list[float]:
     out = [0.0] * len(tensors)
     for device, indexes in by_device.items():
         dtype = torch.float32 if device.type == "mps" else torch.float64
-        stacked = torch.stack([tensors[i].detach().to(dtype) for i in indexes]).tolist()
+        stacked = torch.stack([tensors[i].detach().reshape(()).to(dtype) for i in indexes]).tolist()
         for i, value in zip(indexes, stacked, strict=True):
             out[i] = float(value)
     return out

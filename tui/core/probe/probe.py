@@ -64,7 +64,7 @@ def _detached(value: Any, what: str) -> Any:
     if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
         return value
     if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return value.detach().reshape(())
+        return value.detach()  # read (and made 0-d) with the next sample: no copy to the host now
     raise TypeError(f"probe.step(): {what} must be a number or a one-element tensor, got {type(value).__name__}")
 
 
@@ -143,7 +143,7 @@ class Probe:
         began = time.perf_counter()
         self.step_count += 1
         step = self.step_count
-        values = {name: _detached(v, name) for name, v in metrics.items()}
+        values = {name: _detached(v, name) for name, v in metrics.items()} if metrics else {}
         self._pending.append((step, time.time(), began - self._last, _detached(loss, "loss"), values))
         command = None
         if self._open is not None and step == self._open[0] + 1:
