@@ -14,7 +14,8 @@ def explorer_parser() -> Parser:
         prog="nnview",
         description=(
             "Explore a PyTorch model in the terminal. Also: `nnview summary FILE` prints the layer table "
-            "(or --json), `nnview train FILE` trains without a screen. Each takes --help."
+            "(or --json), `nnview train FILE` trains without a screen, `nnview watch [RUN_DIR]` shows a training run "
+            "that a Probe writes (your own loop, Lightning, Hugging Face, torchrun). Each takes --help."
         ),
     )
     add_model_arguments(parser)

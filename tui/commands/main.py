@@ -1,5 +1,6 @@
 """The ``nnview`` console script: ``nnview [FILE]`` opens the explorer, ``nnview summary`` prints a table,
-``nnview train`` trains without a screen. Each subcommand lives beside this file."""
+``nnview train`` trains without a screen, ``nnview watch`` follows a training run's folder. Each subcommand
+lives beside this file."""
 
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def _dispatch(args: list[str]) -> int:
         from tui.commands.train import run_train
 
         return run_train(args[1:])
+    if args and args[0] == "watch":
+        from tui.commands.watch import run_watch
+
+        return run_watch(args[1:])
     from tui.commands.explore import run_explorer
 
     return run_explorer(args)

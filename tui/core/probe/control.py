@@ -63,6 +63,10 @@ class Control:
         code, interval = share_from_rank0([command, interval])
         return code, interval
 
+    def local(self) -> int:
+        """This process's own reading of the file, with no collective (for a run of one process)."""
+        return self.file.read() if self.file is not None else NONE
+
     def wait_while_paused(self) -> int:
         """Block until rank 0 reads resume or stop (every rank polls together); the command that ended it."""
         while True:

@@ -31,11 +31,12 @@ from torch import nn
 from tui.core.probe.architecture import FirstInput, architecture
 from tui.core.probe.control import PAUSE, STOP, Control
 from tui.core.probe.layer_stats import FIELDS, LayerSampler, read_all
-from tui.core.probe.ranks import rank_and_world, share_object_from_rank0
+from tui.core.probe.ranks import distributed, rank_and_world, share_object_from_rank0
 from tui.core.probe.run_files import RunFiles, default_run_dir, pid_host
 
 OVERHEAD_TARGET = 0.01  # the share of the run's time the adaptive sampling aims the probe at
-SAMPLE_AT_LEAST_EVERY = 2.0  # seconds: the adaptive interval never makes samples rarer than this
+SAMPLE_AT_LEAST_EVERY = 1.0  # seconds: the adaptive interval never makes samples rarer than this
+CONTROL_EVERY = 0.25  # seconds: how often a single process looks at the control file between samples
 FLUSH_EVERY = 1.0  # seconds: step lines reach the folder at least this often, sampled or not
 ON_STOP = ("raise", "flag")
 
@@ -125,6 +126,8 @@ class Probe:
         self._cost = 0.0  # seconds the probe itself took since the last sample was read
         self._period_start = self._last
         self._closed = False
+        self._alone = not distributed()
+        self._asked = self._last
         self.sampler.arm()
         atexit.register(self.close)
 
@@ -149,7 +152,11 @@ class Probe:
         if self._open is not None and step == self._open[0] + 1:
             sampled = self._read_sample()
             command, self.interval = self.control.agreed(self._adapted_interval())
+            self._asked = began
             self._next_sample = max(sampled + self.interval, step + 1)  # a step armed already is sampled anyway
+        elif self._alone and began - self._asked >= CONTROL_EVERY:
+            command = self.control.local()  # one process: no step to agree on, so look more often
+            self._asked = began
         if self.sampler.armed:
             self._take_sample(step)
         elif time.monotonic() - self._flushed >= FLUSH_EVERY:
@@ -247,6 +254,8 @@ class Probe:
         return max(1, min(wanted, 4 * steps, longest))
 
     def _obey(self, command: int) -> None:
+        if command in (PAUSE, STOP):
+            self._write_steps([])  # the steps so far are on disk before the run waits or ends
         if command == PAUSE:
             self._event("paused")
             command = self.control.wait_while_paused()

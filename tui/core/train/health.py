@@ -5,7 +5,6 @@ Sampled at display rate (one traced forward on a batch), not every step.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -14,12 +13,10 @@ from torch import nn
 from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.example_input import ExampleInput
 from tui.core.explain.sample_view import final_layer
+from tui.core.health_words import health_hint
 from tui.core.records import TraceResult
 from tui.core.trace.tracing import trace_model
 from tui.core.trace.unit_health import activation_health
-
-DEAD_WARNING = 0.5
-SATURATED_WARNING = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,27 +45,6 @@ class LayerHealth:
 def weights_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     """A copy of every parameter, to measure the next update against."""
     return {name: p.detach().clone() for name, p in model.named_parameters()}
-
-
-def health_hint(dead: float | None, saturated: float | None, grad: float | None, update: float | None) -> str:
-    """The plain-language warning for one layer's numbers ("" when nothing is wrong).
-
-    The same words for nnview's own training and for a watched run (``nnview watch``).
-    """
-    if dead is not None and dead >= DEAD_WARNING:
-        return (
-            f"{dead:.0%} of ReLU units are dead (0 for every sample): they no longer learn — "
-            "lower the lr or try LeakyReLU"
-        )
-    if saturated is not None and saturated >= SATURATED_WARNING:
-        return f"{saturated:.0%} of outputs are saturated: gradients vanish there — rescale inputs or use ReLU"
-    if grad is not None and not math.isfinite(grad):
-        return "gradient is not finite"
-    if grad is not None and grad > 1e3:
-        return "exploding gradient — lower the learning rate or clip gradients"
-    if update is not None and update > 0.1:
-        return "updates are large next to the weights — lower the learning rate"
-    return ""
 
 
 def _feeds_output(result: TraceResult, index: int, last: int | None) -> bool:

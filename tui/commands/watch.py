@@ -1,0 +1,54 @@
+"""``nnview watch [RUN_DIR]``: follow a training run's folder live, or print its state once (``--json``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui.commands.arguments import Parser, parse, report_error
+
+
+def watch_parser() -> Parser:
+    """The parser for ``nnview watch``."""
+    parser = Parser(
+        prog="nnview watch",
+        description=(
+            "Follow a training run live: the layer table with per-layer statistics, loss and metric curves, "
+            "each rank's progress; t pauses or resumes the run, s stops it. The run writes its folder with "
+            "tui.probe.Probe (or the Lightning / Hugging Face callbacks)."
+        ),
+    )
+    parser.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        nargs="?",
+        default=None,
+        help="the run folder; the newest run under ./runs if left out",
+    )
+    parser.add_argument("--json", action="store_true", help="print the run's state once as JSON and exit")
+    return parser
+
+
+def run_watch(argv: Sequence[str]) -> int:
+    """``nnview watch``: open the viewer (or print ``--json``); exit 2 with a clear message on a user error."""
+    from tui.core.records import NnviewError
+    from tui.core.runs.reader import RunReader, check_run_folder, find_newest_run, state_json
+
+    as_json = "--json" in argv
+    try:
+        args = parse(watch_parser(), argv)
+        path = check_run_folder(args.run_dir) if args.run_dir is not None else find_newest_run()
+    except NnviewError as exc:
+        return report_error(exc.record, as_json)
+    if args.json:
+        reader = RunReader(path)
+        reader.poll()
+        print(json.dumps(state_json(reader.state)), flush=True)
+        return 0
+    if "NO_COLOR" in os.environ:  # else Textual greys out colours but still sends 24-bit sequences
+        os.environ.pop("COLORTERM", None)
+    from tui.screens.watch_app import run_watch_app
+
+    return run_watch_app(Path(path))
