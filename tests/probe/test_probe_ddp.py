@@ -58,6 +58,21 @@ def test_two_ranks_write_one_run(tmp_path: Path) -> None:
         assert [g for _, g in norms] == pytest.approx([g for _, g in other], rel=1e-5, nan_ok=True)
     assert samples[0][0]["layers"][0]["mean"] != samples[1][0]["layers"][0]["mean"]
 
+    # What the viewer makes of it, as a script would read it
+    shown = subprocess.run(
+        [sys.executable, "-m", "tui", "watch", str(run_dir), "--json"], capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr
+    state = json.loads(shown.stdout)
+    assert state["world_size"] == 2 and state["status"] == "closed"
+    assert [(r["rank"], r["steps"], r["state"]) for r in state["ranks"]] == [(0, 30, "closed"), (1, 30, "closed")]
+    assert state["architecture"] == {"model": "Sequential", "layers": 6, "params": 1370, "macs": 188416}
+    assert [(row["name"], row["type"], row["step"]) for row in state["layers"]] == [
+        ("0", "Conv2d", 26), ("1", "ReLU", 26), ("2", "MaxPool2d", 26), ("3", "Flatten", 26), ("4", "Linear", 26)
+    ]
+    last = samples[0][-1]["layers"]
+    assert [row["grad_norm"] for row in state["layers"]] == [layer["grad_norm"] for layer in last]
+
 
 def test_both_ranks_pause_at_the_same_step_and_resume(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
