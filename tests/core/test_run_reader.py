@@ -253,3 +253,32 @@ def test_curves_per_rank_up_to_four_then_their_spread(tmp_path: Path) -> None:
     spread = curves(read(tmp_path / "five"))
     assert spread == {"mean": [(1.0, 2.0), (2.0, 1.0)], "lowest": [(1.0, 0.0), (2.0, 1.0)],
                       "highest": [(1.0, 4.0), (2.0, 1.0)]}  # fmt: skip
+
+
+def test_one_run_in_several_folders_reads_as_one(tmp_path: Path) -> None:
+    """Past one machine without shared storage: each node's ranks in its own folder, rank 0's with run.json."""
+    whole = write_run(tmp_path / "whole")
+    node0, node1 = tmp_path / "node0", tmp_path / "node1"
+    node0.mkdir()
+    node1.mkdir()
+    for name in ("run.json", "architecture.json", "rank0.jsonl"):
+        (node0 / name).write_bytes((whole / name).read_bytes())
+    (node1 / "rank1.jsonl").write_bytes((whole / "rank1.jsonl").read_bytes())
+    together, alone = RunReader(node1, node0), RunReader(whole)
+    together.poll()
+    alone.poll()
+    assert state_json(together.state)["ranks"] == state_json(alone.state)["ranks"]
+    assert [r["steps"] for r in state_json(together.state)["ranks"]] == [3, 3]
+    assert together.state.architecture == ARCHITECTURE and together.state.run == RUN
+
+
+def test_watch_json_takes_several_folders(tmp_path: Path) -> None:
+    whole = write_run(tmp_path / "whole")
+    node1 = tmp_path / "node1"
+    node1.mkdir()
+    (whole / "rank1.jsonl").rename(node1 / "rank1.jsonl")
+    shown = subprocess.run(
+        [sys.executable, "-m", "tui", "watch", str(whole), str(node1), "--json"], capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert [(r["rank"], r["steps"]) for r in json.loads(shown.stdout)["ranks"]] == [(0, 3), (1, 3)]

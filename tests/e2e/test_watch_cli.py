@@ -72,5 +72,5 @@ def test_folder_mistakes_exit_2_with_a_clear_message(tmp_path: Path) -> None:
 def test_help_names_the_folder_and_json() -> None:
     done = nnview_watch("--help")
     assert done.returncode == 0
-    assert "usage: nnview watch [-h] [--json] [RUN_DIR]" in done.stdout
+    assert "usage: nnview watch [-h] [--json] [RUN_DIR ...]" in done.stdout
     assert "the newest run under ./runs if left out" in " ".join(done.stdout.split())

@@ -21,11 +21,13 @@ def watch_parser() -> Parser:
         ),
     )
     parser.add_argument(
-        "run_dir",
+        "run_dirs",
         metavar="RUN_DIR",
-        nargs="?",
-        default=None,
-        help="the run folder; the newest run under ./runs if left out",
+        nargs="*",
+        help=(
+            "the run folder; the newest run under ./runs if left out. Several folders are one run whose nodes "
+            "each wrote their own ranks (no shared storage)"
+        ),
     )
     parser.add_argument("--json", action="store_true", help="print the run's state once as JSON and exit")
     return parser
@@ -39,11 +41,11 @@ def run_watch(argv: Sequence[str]) -> int:
     as_json = "--json" in argv
     try:
         args = parse(watch_parser(), argv)
-        path = check_run_folder(args.run_dir) if args.run_dir is not None else find_newest_run()
+        paths = [check_run_folder(p) for p in args.run_dirs] if args.run_dirs else [find_newest_run()]
     except NnviewError as exc:
         return report_error(exc.record, as_json)
     if args.json:
-        reader = RunReader(path)
+        reader = RunReader(*paths)
         reader.poll()
         print(json.dumps(state_json(reader.state)), flush=True)
         return 0
@@ -51,4 +53,4 @@ def run_watch(argv: Sequence[str]) -> int:
         os.environ.pop("COLORTERM", None)
     from tui.screens.watch_app import run_watch_app
 
-    return run_watch_app(Path(path))
+    return run_watch_app([Path(p) for p in paths])

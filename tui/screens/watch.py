@@ -59,9 +59,9 @@ class WatchScreen(Screen[None]):
     WatchScreen.-narrow #curves { layout: horizontal; }
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *more: Path) -> None:
         super().__init__()
-        self.reader = RunReader(path)
+        self.reader = RunReader(path, *more)
         self.rows: list[dict[str, Any]] | None = None  # the architecture rows the table shows
         self.rows_source: object = None  # what they came from: the architecture, or the sampled layers' names
         self.hints: dict[str, str] = {}  # layer name -> its warning, for the shown rank's latest statistics
@@ -220,7 +220,8 @@ class WatchScreen(Screen[None]):
 
     def _send(self, command: str) -> None:
         try:
-            write_control(self.reader.path, command)
+            for folder in self.reader.folders:  # the folder holding rank 0 reads it; the others are harmless
+                write_control(folder, command)
         except NnviewError as exc:
             self.notify(f"{exc.record.message} — {exc.record.hint}", severity="error", timeout=15)
             return

@@ -50,12 +50,12 @@ class WatchApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", tooltip="Show every key", id="help"),
     ]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *more: Path) -> None:
         super().__init__()
-        self.path = path
+        self.paths = [path, *more]
 
     def on_mount(self) -> None:
-        self.push_screen(WatchScreen(self.path))
+        self.push_screen(WatchScreen(*self.paths))
 
     def action_help(self) -> None:
         """Show the help screen."""
@@ -63,8 +63,8 @@ class WatchApp(App[None]):
             self.push_screen(WatchHelpScreen())
 
 
-def run_watch_app(path: Path) -> int:
-    """Run the viewer on ``path`` (a run folder, already checked); the exit status."""
-    app = WatchApp(path)
+def run_watch_app(paths: list[Path]) -> int:
+    """Run the viewer on ``paths`` (one run's folders, already checked); the exit status."""
+    app = WatchApp(*paths)
     app.run()
     return app.return_code or 0

@@ -25,16 +25,19 @@ RANK_FILE = re.compile(r"rank(\d+)\.jsonl")
 
 
 class RunReader:
-    """Follows one run folder; :meth:`poll` brings :attr:`state` up to date.
+    """Follows one run; :meth:`poll` brings :attr:`state` up to date.
 
     Args:
         path: the run folder (see :func:`check_run_folder` to refuse one that is not a run).
+        more: further folders of the same run, for runs past one machine without shared storage: each
+            node's ranks write into a folder of their own (``run.json`` and the architecture are in rank 0's).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *more: Path | str) -> None:
         self.path = Path(path)
+        self.folders = [self.path, *(Path(m) for m in more)]
         self.state = RunState(self.path)
-        self.offsets: dict[int, int] = {}  # rank -> bytes of its file consumed
+        self.offsets: dict[Path, int] = {}  # rank file -> bytes of it consumed
         self.backlog = False  # whether the last poll left lines unread (its ``max_bytes`` was reached)
 
     def poll(self, max_bytes: int | None = None) -> bool:
@@ -58,26 +61,29 @@ class RunReader:
         attribute = "run" if name == RUN_FILE else "architecture"
         if getattr(self.state, attribute) is not None:
             return False
-        try:
-            data = json.loads((self.path / name).read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # not there yet (or not readable yet): the next poll tries again
-            return False
-        if not isinstance(data, dict):
-            return False
-        setattr(self.state, attribute, data)
-        return True
+        for folder in self.folders:  # rank 0 writes it: in whichever folder holds rank 0
+            try:
+                data = json.loads((folder / name).read_text(encoding="utf-8"))
+            except (OSError, ValueError):  # not there yet (or not readable yet): the next poll tries again
+                continue
+            if isinstance(data, dict):
+                setattr(self.state, attribute, data)
+                return True
+        return False
 
     def _rank_files(self) -> list[tuple[int, Path]]:
-        try:
-            names = [entry.name for entry in self.path.iterdir()]
-        except OSError:
-            return []
-        found = [(int(match.group(1)), self.path / name) for name in names if (match := RANK_FILE.fullmatch(name))]
+        found = []
+        for folder in self.folders:
+            try:
+                names = [entry.name for entry in folder.iterdir()]
+            except OSError:
+                continue
+            found += [(int(match.group(1)), folder / name) for name in names if (match := RANK_FILE.fullmatch(name))]
         return sorted(found)
 
     def _read_rank(self, rank: int, path: Path, max_bytes: int | None) -> bool:
         """Consume the complete lines appended to ``path`` since its offset."""
-        offset = self.offsets.get(rank, 0)
+        offset = self.offsets.get(path, 0)
         try:
             size = path.stat().st_size
         except OSError:
@@ -98,7 +104,7 @@ class RunReader:
         except OSError:
             return False
         end = chunk.rfind(b"\n") + 1  # after the last complete line; 0 when there is none
-        self.offsets[rank] = offset + end
+        self.offsets[path] = offset + end
         self.backlog = self.backlog or (max_bytes is not None and offset + len(chunk) < size)
         state = self._rank(rank)
         for line in chunk[:end].splitlines():
