@@ -41,6 +41,10 @@ def _dispatch(args: list[str]) -> int:
         from tui.commands.watch import run_watch
 
         return run_watch(args[1:])
+    if args and args[0] == "export":
+        from tui.commands.export import run_export
+
+        return run_export(args[1:])
     from tui.commands.explore import run_explorer
 
     return run_explorer(args)

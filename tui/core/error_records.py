@@ -22,6 +22,7 @@ ERROR_KINDS = (
     "input",
     "internal",  # nnview's own code failed: a bug in nnview, never blamed on the model
     "save",  # a checkpoint path refused before training, or a write that failed (see tui.core.load.save_path)
+    "export",  # an ONNX export that failed: the op ONNX cannot express, or the exporter's own refusal
 )
 
 

@@ -18,6 +18,7 @@ from tui.core.records import NnviewError, TraceResult
 from tui.core.session import ModelSession, SessionOptions, partial_trace
 from tui.messages import ModelFileChanged, TraceFailed, TraceReady, TrainingStopped
 from tui.screens.explorer_keys import EXPLORER_BINDINGS
+from tui.screens.onnx_export import OnnxExportScreen
 from tui.screens.training import TrainingScreen
 from tui.screens.worker_failures import worker_failure
 from tui.text import header_notes
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 STILL_RUNNING_AFTER = 2.0  # seconds before the header says what the model's code is still doing
 
 
-class ExplorerScreen(TrainingScreen):
+class ExplorerScreen(OnnxExportScreen, TrainingScreen):
     """Browse every layer of the model, sample by sample, and train it in place."""
 
     BINDINGS = [*EXPLORER_BINDINGS, *TrainingScreen.TRAINING_BINDINGS]
