@@ -43,8 +43,9 @@ def run_summary(argv: Sequence[str]) -> int:
         return report_error(exc.record, "--json" in argv)
     from rich.console import Console
 
+    from tui.api import Summary
     from tui.core.session import summarize
-    from tui.report import error_view, summary_view
+    from tui.report import error_view
 
     args.model = args.model or bundled_model()
     with _collector_paused():
@@ -72,10 +73,9 @@ def run_summary(argv: Sequence[str]) -> int:
             Console(stderr=True, highlight=False, soft_wrap=True).print(error_view(exc.record))
             return EXIT_USER_ERROR
         if args.json:
-            print(json.dumps(result.to_json()))
+            print(json.dumps(Summary(result).to_json()))
         else:
-            console = Console(highlight=False)
-            console.print(summary_view(result, args.depth, console.width))
+            Console(highlight=False).print(Summary(result, args.depth))  # the Python API's own summary
     return 0
 
 

@@ -20,3 +20,6 @@ class SessionOptions:
     data: str | None = None
     target_column: str | None = None
     weights: str | None = None  # a checkpoint to load after building the model (ctrl+s, nnview train --save)
+    # A model already built in this process (``tui.explore``): a ``LoadedModel`` used instead of loading
+    # ``model_ref`` (typed ``object`` so this module stays torch-free).
+    preloaded: object = None

@@ -66,12 +66,15 @@ class ModelSession:
             NnviewError: any user mistake, with the load output attached.
         """
         from tui.core.load.inputs import parse_input_spec, resolve_inputs
-        from tui.core.load.model_file import load_model
+        from tui.core.load.model_file import LoadedModel, load_model
 
         specs = [parse_input_spec(text) for text in self.options.inputs]
         imported: list[str] = []
         try:
-            loaded = load_model(self.options.model_ref, meta=self.options.meta, imported=imported)
+            if isinstance(self.options.preloaded, LoadedModel):  # tui.explore(model): nothing to load
+                loaded = self.options.preloaded
+            else:
+                loaded = load_model(self.options.model_ref, meta=self.options.meta, imported=imported)
         finally:
             # The files to watch: the model file and the neighbours it imported, even if loading failed.
             self.watched = (self.options.model_ref, *imported)
