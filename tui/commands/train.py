@@ -1,4 +1,7 @@
-"""``nnview train``: headless training with a progress bar and the seed's one line per epoch."""
+"""``nnview train``: headless training with a progress bar and the seed's one line per epoch.
+
+Under torchrun every rank runs this; rank 0 alone prints and saves (see ``tui.core.train.distributed``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from tui.commands.arguments import Parser, parse, report_error
 
 if TYPE_CHECKING:
+    from tui.core.train.distributed import Ranks
     from tui.core.train.loop import TrainingUpdate
     from tui.core.train.records import EpochRecord
     from tui.core.train.run import TrainingSession
@@ -33,7 +37,7 @@ def train_parser() -> Parser:
     parser.add_argument("--data", help=f"built-in dataset ({', '.join(BUILT_IN)}) or a .csv file; default: dataset()")
     parser.add_argument("--target", dest="target_column", help="the CSV column holding the target (default: last)")
     parser.add_setting("--epochs", "epochs", metavar="N")
-    parser.add_setting("--batch-size", "batch_size", metavar="B")
+    parser.add_setting("--batch-size", "batch_size", metavar="B", help="samples per step (per rank under torchrun)")
     parser.add_setting("--lr", "lr", metavar="LR")
     parser.add_argument("--optimizer", choices=OPTIMIZERS)
     parser.add_argument("--loss", choices=LOSSES)
@@ -50,6 +54,8 @@ def train_parser() -> Parser:
     )
     parser.add_argument("--force", action="store_true", help="let --save replace an existing checkpoint")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a progress bar")
+    run_dir = "write a run folder here for `nnview watch` (under torchrun: runs/<model>-<time> if not given)"
+    parser.add_argument("--run-dir", metavar="DIR", help=run_dir)
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     return parser
 
@@ -101,7 +107,7 @@ class StopRequests:
     """
 
     def __init__(self) -> None:
-        self.signum: int | None = None
+        self.signum: int | None = None  # a signal number, or VIEWER_STOP
         self.training = False
         self.requested = threading.Event()
 
@@ -111,13 +117,25 @@ class StopRequests:
         self.signum = signum
         self.requested.set()
 
-    def watch(self, events: Iterator[T]) -> Iterator[T]:
-        """Pass ``events`` through; raise :class:`Stopped` after the one during which a signal came."""
+    def viewer_stop(self) -> None:
+        """``nnview watch`` asked to stop: as a first signal does, at the next step boundary."""
+        from tui.core.train.distributed import VIEWER_STOP
+
+        if self.signum is None:
+            self.signum = VIEWER_STOP
+            self.requested.set()
+
+    def watch(self, events: Iterator[T], ranks: Ranks | None = None) -> Iterator[T]:
+        """Pass ``events`` through; raise :class:`Stopped` after the one during which a signal came.
+
+        Under torchrun, only after the step the ranks agreed to stop at (a rank's own signal may come later).
+        """
         self.training = True
         for event in events:
             yield event
-            if self.signum is not None:
-                raise Stopped(self.signum)
+            code = self.signum if ranks is None else (ranks.stopped_by[1] if ranks.stopped_by else None)
+            if code is not None:
+                raise Stopped(code)
 
 
 def _keep_unsaved(session: TrainingSession) -> str:
@@ -144,6 +162,17 @@ def _keep_unsaved(session: TrainingSession) -> str:
     return f"the {trainer.step_count} trained steps were written to {path}"
 
 
+def _stopped_line(code: int, ranks: Ranks | None, kept: str, save: str | None) -> str:
+    """What stopped training early (a signal, or ``nnview watch``; under torchrun, on which rank) and what is kept."""
+    from tui.core.train.distributed import VIEWER_STOP
+
+    by = "Ctrl+C" if code == signal.SIGINT else "nnview watch" if code == VIEWER_STOP else signal.Signals(code).name
+    if ranks is not None and ranks.stopped_by is not None and code != VIEWER_STOP:  # the viewer stops every rank
+        by += f" on rank {ranks.stopped_by[0]}"
+    unchanged = f"; {save} was not touched" if save else ""
+    return f"{'stopped' if code == VIEWER_STOP else 'interrupted'} by {by} before training ended: {kept}{unchanged}"
+
+
 def run_train(argv: Sequence[str]) -> int:
     """Train, print progress and epochs, save if asked; exit 2 with a clear message on user errors."""
     from tui.core.records import NnviewError
@@ -156,9 +185,12 @@ def run_train(argv: Sequence[str]) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from tui.core.load.checkpoints import SaveInterrupted
-    from tui.core.load.save_path import SaveFailed, check_save_path, check_save_space
-    from tui.core.train.run import TrainOptions, open_training, train
+    from tui.core.load.save_path import SaveFailed
+    from tui.core.train.distributed import VIEWER_STOP, Ranks, launch_from_env
+    from tui.core.train.run import TrainOptions, open_checked, train
+    from tui.core.train.step_errors import is_ranks_lost
     from tui.core.train.trainer import TrainConfig
+    from tui.core.train.watched import check_run_dir, run_folder_name
     from tui.report import error_view
 
     given = {
@@ -169,20 +201,33 @@ def run_train(argv: Sequence[str]) -> int:
     config = TrainConfig(**given, device=args.device, threads=args.threads)
     options = TrainOptions(args.model, args.data, args.target_column, config, tuple(given), args.weights, args.save)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    session = None
+    session = ranks = probe = None
+    main = True  # rank 0 (or the only process): the one that prints and saves
+    ended = ""  # why training ended early, for the run folder's last line
+    together = False  # every rank ends here too: done, or a failure or stop they agreed on
     # SIGTERM and SIGHUP (an SSH connection dropping) stop training as Ctrl+C does: the steps are kept.
     stop = StopRequests()
     saved_handlers = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     try:
-        if args.save is not None:  # refuse a path that cannot be written before any work, not after the run
-            check_save_path(args.save, force=args.force)
-        session = open_training(options)
-        if args.save:
-            check_save_space(args.save, session.trainer.model)
+        launch = launch_from_env()
+        main = launch is None or launch.rank == 0
+        errors.quiet = not main  # the ranks agree on failures: rank 0 says what any of them saw
+        if args.run_dir:
+            check_run_dir(args.run_dir)
+        if launch is not None:
+            ranks = Ranks.join(launch, args.device)
+            ranks.requested = lambda: stop.signum
+        run_dir = args.run_dir or (ranks.from_main(run_folder_name(args.model)) if ranks else None)
+        session = open_checked(options, args.force, ranks, run_dir, stop.viewer_stop)
+        probe = session.probe
         for note in session.notes:
             errors.print(f"warning: {note}")
-        updates = stop.watch(train(session, args.save, stop.requested))
-        if args.json:
+        pause = ranks.stop if ranks else stop.requested
+        updates = stop.watch(train(session, args.save if main else None, pause), ranks)
+        if not main:  # the other ranks train quietly: rank 0 shows the agreed figures
+            for update in updates:
+                raise_error(update)
+        elif args.json:
             for update in updates:
                 print(json_lines(update), end="", flush=True)
                 raise_error(update)
@@ -199,34 +244,43 @@ def run_train(argv: Sequence[str]) -> int:
                     raise_error(update)
             if args.save:
                 console.print(f"saved {args.save} (and {args.save}.json)")
+        together = True
     except SaveFailed as exc:  # trained, but not saved where asked: say where the weights are
         if args.json:
             print(json.dumps({"error": exc.record.to_json(), "rescued": str(exc.rescued) if exc.rescued else None}))
         errors.print(error_view(exc.record))
+        together = True  # rank 0's own failure, after the others finished
         return EXIT_NOT_SAVED
     except NnviewError as exc:
+        ended = exc.record.message
+        together = not is_ranks_lost(exc.record)
+        errors.quiet = not main and together  # rank 0 cannot say what this rank saw when the others are gone
         if args.debug:
             import traceback
 
-            traceback.print_exception(exc.__cause__ or exc)
-        if args.json:
+            traceback.print_exception(exc.__cause__ or exc)  # every rank's: the cause is on the rank that failed
+        if args.json and main:
             print(json.dumps({"error": exc.record.to_json()}))
         errors.print(error_view(exc.record))
         return EXIT_USER_ERROR
     except SaveInterrupted as exc:
         errors.print(f"interrupted while saving: {exc.on_disk}")
+        together = True
         return 130
     except KeyboardInterrupt as exc:
-        unchanged = f"; {args.save} was not touched" if args.save else ""
-        kept = _keep_unsaved(session) if session is not None else "nothing was trained yet"
         signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        together = ranks is None or ranks.stopped_by is not None  # a second signal stops this rank at once
+        kept = _keep_unsaved(session) if session is not None and main else "nothing was trained yet"
         with contextlib.suppress(OSError):  # SIGHUP: the terminal may be gone; the checkpoint is on disk anyway
-            errors.print(f"interrupted by {name} before training ended: {kept}{unchanged}")
-        return 128 + signum
+            errors.print(_stopped_line(signum, ranks, kept, args.save))
+        return 0 if signum == VIEWER_STOP else 128 + signum
     finally:
         for sig, handler in saved_handlers.items():
             signal.signal(sig, handler)
+        if probe is not None:
+            probe.close(ended)
+        if ranks is not None:
+            ranks.close(together)
     return 0
 
 

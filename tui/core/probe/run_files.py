@@ -7,10 +7,10 @@ import os
 import socket
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
 
-from tui import __version__
 from tui.core.runs.layout import (
     ARCHITECTURE_FILE,
     DEFAULT_ROOT,
@@ -23,11 +23,23 @@ from tui.core.runs.layout import (
 )
 
 
-def default_run_dir(root: str = DEFAULT_ROOT, now: float | None = None) -> Path:
-    """``runs/<script>-<YYYYmmdd-HHMMSS>``, with ``-2``, ``-3``... when that folder exists already."""
-    script = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] not in ("", "-c") else "python"
+def nnview_version() -> str:
+    """The installed nnview's version (read from its metadata: the core never imports the ``tui`` package root)."""
+    try:
+        return metadata.version("nnview")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def default_run_dir(root: str = DEFAULT_ROOT, now: float | None = None, name: str | None = None) -> Path:
+    """``runs/<name>-<YYYYmmdd-HHMMSS>``, with ``-2``, ``-3``... when that folder exists already.
+
+    ``name`` defaults to the script's (``sys.argv[0]``'s stem).
+    """
+    if name is None:
+        name = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] not in ("", "-c") else "python"
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    base = Path(root) / f"{script}-{stamp}"
+    base = Path(root) / f"{name}-{stamp}"
     candidate, number = base, 1
     while candidate.exists():
         number += 1
@@ -64,7 +76,7 @@ class RunFiles:
                 "world_size": world_size,
                 "started": self.started,
                 "host": socket.gethostname(),
-                "nnview_version": __version__,
+                "nnview_version": nnview_version(),
                 "every": every,
                 "framework": framework,
             }

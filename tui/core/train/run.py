@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.core.load.checkpoints import read_checkpoint, save_checkpoint
 from tui.core.load.datasets import TrainingData, load_training_data
 from tui.core.load.model_file import LoadedModel, load_model
-from tui.core.load.save_path import SaveFailed, save_rescue
+from tui.core.load.save_path import SaveFailed, check_save_path, check_save_space, save_rescue
 from tui.core.load.validate import check_hyperparameters
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.train.loop import TrainingUpdate, training_updates
 from tui.core.train.records import EpochRecord
 from tui.core.train.trainer import TrainConfig, Trainer
+
+if TYPE_CHECKING:
+    from tui.core.probe.probe import Probe
+    from tui.core.train.distributed import Ranks
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class TrainingSession:
     trainer: Trainer
     config: TrainConfig
     notes: tuple[str, ...] = ()  # warnings about --weights (a stale or damaged sidecar) to show the user
+    probe: Probe | None = None  # writing the run folder for ``nnview watch`` (``--run-dir``, torchrun)
 
 
 def build_trainer(loaded: LoadedModel, options: TrainOptions) -> TrainingSession:
@@ -84,6 +91,73 @@ def open_training(options: TrainOptions) -> TrainingSession:
     if options.weights:
         notes = read_checkpoint(options.weights, loaded.model).notes
     return replace(build_trainer(loaded, options), notes=notes)
+
+
+def open_checked(
+    options: TrainOptions,
+    force: bool,
+    ranks: Ranks | None = None,
+    run_dir: str | None = None,
+    viewer_stop: Callable[[], None] = lambda: None,
+) -> TrainingSession:
+    """Check ``options.save`` (on rank 0 only), :func:`open_training`, and put the probe on if ``run_dir``.
+
+    Under torchrun the ranks agree on the outcome before DDP's first broadcast, so one rank's
+    failure ends every rank with its message instead of leaving them waiting; then the trainer is
+    attached to the ranks (its share of the data, DDP).
+
+    Args:
+        options: what to train, and ``--save``.
+        force: ``--force``: an existing ``--save`` file may be replaced.
+        ranks: this rank under torchrun, else ``None``.
+        run_dir: write a run folder here for ``nnview watch``.
+        viewer_stop: called when ``nnview watch`` asks the run to stop.
+
+    Raises:
+        NnviewError: a refused ``--save`` path, any :func:`open_training` error or a run folder that
+            cannot be written (under torchrun, naming the rank that failed).
+    """
+    from tui.core.train.watched import attach_probe
+
+    main = ranks is None or ranks.is_main
+
+    def load() -> TrainingSession:
+        if options.save is not None and main:  # refuse a path that cannot be written before any work
+            check_save_path(options.save, force=force)
+        session = open_training(options)
+        if options.save and main:
+            check_save_space(options.save, session.trainer.model)
+        return session
+
+    session = on_every_rank(ranks, load)
+    if run_dir:
+        probe = on_every_rank(ranks, lambda: attach_probe(session.trainer, run_dir, viewer_stop), lambda p: p.close())
+        session.probe = probe
+    if ranks is not None:
+        ranks.attach(session.trainer)
+    return session
+
+
+def on_every_rank(ranks: Ranks | None, action: Callable[[], T], undo: Callable[[T], None] | None = None) -> T:
+    """``action()``; under torchrun, every rank raises if it raised a user error on any (then ``undo`` its result).
+
+    Raises:
+        NnviewError: the error ``action`` raised here or, under torchrun, on the first rank where it did.
+    """
+    if ranks is None:
+        return action()
+    failure: NnviewError | None = None
+    try:
+        result = action()
+    except NnviewError as exc:
+        failure = exc
+    try:
+        ranks.agree(failure.record if failure else None)
+    except NnviewError as agreed:
+        if failure is None and undo is not None:
+            undo(result)
+        raise agreed from failure
+    return result
 
 
 def train(session: TrainingSession, save: str | None, pause: threading.Event | None = None) -> Iterator[TrainingUpdate]:

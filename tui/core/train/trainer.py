@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import torch
@@ -19,49 +20,44 @@ from torch import nn
 from tui.core.dtypes import as_model_input, model_float_dtype
 from tui.core.example_input import ExampleInput
 from tui.core.guest.output import Captured
-from tui.core.guest.usercode import describe_exception, sandboxed_process_state, user_location
+from tui.core.guest.usercode import sandboxed_process_state
 from tui.core.load.datasets import TrainingData
 from tui.core.load.validate import check_settings
 from tui.core.records import ErrorRecord, NnviewError
 from tui.core.trace.tracing import trace_model
 from tui.core.train.batches import Block, next_batch
+from tui.core.train.config import TrainConfig as TrainConfig  # re-exported: callers import it from here
 from tui.core.train.loss_fit import check_loss_on_sample, check_output_width
 from tui.core.train.records import EpochRecord, StepOutcome, StepRecord
 from tui.core.train.setup import FLOAT16_ADAM_EPS as FLOAT16_ADAM_EPS  # re-exported: tests and callers read it here
 from tui.core.train.setup import accuracy_counts, loss_function, make_optimizer
 from tui.core.train.setup import resolve_device as resolve_device
+from tui.core.train.shards import shard_length, training_shard, validation_rows
+from tui.core.train.step_errors import non_finite_loss, step_failed
 
 # Below this many multiply-accumulates per step, torch's second OpenMP thread costs more than it
 # gives: measured 67 vs 933 steps/s for models/simple.py on a busy 2-core machine.
 SMALL_STEP_MACS = 50_000_000
 
+# Called with a step's failure (or None) and numbers to add up; returns the sums, or raises the failure.
+# Alone, that is the numbers themselves; under torch.distributed, one all-reduce over the ranks.
+Agree = Callable[[ErrorRecord | None, Sequence[float]], list[float]]
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters.
 
-    ``optimizer=None`` and ``lr=None`` use the file's ``optimizer(params)`` when it has one, else
-    Adam at 0.01 (the seed's); ``loss=None`` uses the file's ``loss``, else infers one from the data
-    (integer labels -> cross-entropy on raw logits, float targets -> MSE). ``threads=None`` runs
-    small steps (under SMALL_STEP_MACS) on one CPU thread and leaves torch's default otherwise.
-    """
-
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float | None = None
-    optimizer: str | None = None
-    loss: str | None = None
-    weight_decay: float = 0.0
-    seed: int = 0
-    device: str = "cpu"
-    threads: int | None = None
+def agree_alone(failure: ErrorRecord | None, values: Sequence[float]) -> list[float]:
+    """One process: a failure is this process's own; the sums are the numbers themselves."""
+    if failure is not None:
+        raise NnviewError(failure)
+    return list(values)
 
 
 class Trainer:
     """Mini-batch training of ``model`` on ``data``; call :meth:`step` until :attr:`done`.
 
     Deterministic under ``config.seed``: the shuffling has its own generator and the weights can be
-    put back with :meth:`reset_weights`.
+    put back with :meth:`reset_weights`. Under torch.distributed, :meth:`share` makes it train on one
+    rank's share; ``train_model`` (the module a step calls), ``agree`` and ``after_backward`` are the
+    hook points ``tui.core.train.distributed`` and the probe set.
     """
 
     def __init__(
@@ -82,6 +78,11 @@ class Trainer:
         self.loss_fn, self.loss_name = loss_function(config, data, namespace)
         self._namespace = namespace
         self.initial_state = copy.deepcopy(model.state_dict())
+        self.rank, self.world_size = 0, 1
+        self.train_model: nn.Module = self.model  # DistributedDataParallel(model) under torchrun
+        self.agree: Agree = agree_alone
+        # Called with the loss and the batch accuracy after backward, before the optimizer step (the probe).
+        self.after_backward: Callable[[torch.Tensor, float | None], None] | None = None
         with sandboxed_process_state(None, "nnview train", "checking the data against the model", user_files):
             macs_per_sample = self.check_fit()
         step_macs = 3 * macs_per_sample * config.batch_size  # forward + backward is about 3 forwards
@@ -106,7 +107,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(self.config.seed)
         self.step_count = 0
         self.epoch = 0
-        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.order = self._new_order()
         self.position = 0
         self._block: Block | None = None
         self._epoch_losses: list[float] = []
@@ -124,13 +125,23 @@ class Trainer:
         self.config = config
         self.optimizer = make_optimizer(config, self.model.parameters(), self._namespace)
         if restart:
-            self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+            self.order = self._new_order()
             self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
+
+    def share(self, rank: int, world_size: int) -> None:
+        """Train on rank ``rank``'s share of the data from step 0 (every rank draws the same shuffle)."""
+        self.rank, self.world_size = rank, world_size
+        self.reset_weights(restore=False)
+
+    def _new_order(self) -> torch.Tensor:
+        """The next epoch's shuffled sample indices: this rank's share of them."""
+        order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        return training_shard(order, self.rank, self.world_size)
 
     @property
     def steps_per_epoch(self) -> int:
-        """Mini-batches in one pass over the training split."""
-        return math.ceil(len(self.data.x_train) / self.config.batch_size)
+        """Mini-batches in one pass over the training split (over this rank's share of it)."""
+        return math.ceil(shard_length(len(self.data.x_train), self.world_size) / self.config.batch_size)
 
     @property
     def done(self) -> bool:
@@ -205,77 +216,83 @@ class Trainer:
     def step_in_guest(self) -> StepOutcome:
         """:meth:`step`, for a caller already inside :meth:`guest`."""
         if not self.model.training:  # a trace or an evaluation puts the whole tree in eval mode
-            self.model.train()
+            self.train_model.train()
         x, y = self._batch()
         self.optimizer.zero_grad()
+        step = self.step_count + 1
+        failure: NnviewError | None = None
+        cause: Exception | None = None
         try:
-            output = self.model(x)
+            output = self.train_model(x)
             loss = self.loss_fn(output, y)
             value = float(loss.detach())
             if not math.isfinite(value):
-                raise self._non_finite(x, value)
-            loss.backward()
-            self.optimizer.step()
-        except NnviewError:
-            raise
-        except Exception as exc:  # the user's forward or loss failed mid-training: report, don't crash
-            location = user_location(exc, self.user_files)
-            where = f" at {location}" if location else ""
-            raise NnviewError(
-                ErrorRecord(
-                    kind="forward",
-                    message=f"step {self.step_count + 1} failed: {describe_exception(exc)}{where}",
-                    hint="fix the model file (it reloads on save) or the data; the weights are as before this step",
-                    location=location,
-                )
-            ) from exc
+                failure = non_finite_loss(self.model, x, value, step)
+        except NnviewError as exc:
+            failure = cause = exc
+        except Exception as exc:  # noqa: BLE001 - the user's forward or loss failed: report it, every rank learns
+            failure, cause = step_failed(exc, step, self.user_files), exc
+        try:  # before backward: under torchrun a rank that failed must not leave the others in DDP's all-reduce
+            self.agree(failure.record if failure else None, ())
+        except NnviewError as agreed:
+            raise agreed from cause
+        counts = self._accuracy_counts(output.detach(), y)
+        accuracy = counts[0] / counts[1] if counts is not None else None
+        rank = self.rank if self.world_size > 1 else None
+        try:
+            loss.backward()  # under torchrun, DDP's gradient all-reduce runs in here
+        except Exception as exc:
+            raise step_failed(exc, step, self.user_files, rank) from exc
+        if self.after_backward is not None:  # the gradients are there, the weights not yet changed
+            self.after_backward(loss.detach(), accuracy)
+        try:
+            self.optimizer.step()  # the file's optimizer(params) may be the user's own code
+        except Exception as exc:
+            raise step_failed(exc, step, self.user_files, rank) from exc
         self.step_count += 1
         self._epoch_losses.append(value * len(x))
-        counts = self._accuracy_counts(output.detach(), y)
-        accuracy = None
         if counts is not None:
             self._epoch_correct += counts[0]
             self._epoch_seen += counts[1]
-            accuracy = counts[0] / counts[1]
         record = StepRecord(self.step_count, self.epoch + 1, value, accuracy)
         if self.position < len(self.order):
             return StepOutcome(record)
         return StepOutcome(record, self._finish_epoch())
 
     def _finish_epoch(self) -> EpochRecord:
-        train_loss = sum(self._epoch_losses) / len(self.data.x_train)
-        train_accuracy = self._epoch_correct / self._epoch_seen if self._epoch_seen else None
-        val_loss, val_accuracy = self.evaluate()
+        """The epoch's figures (added up over the ranks under torchrun), then the next epoch's shuffle."""
+        if self.world_size == 1:
+            train_loss = sum(self._epoch_losses) / len(self.order)
+            train_accuracy = self._epoch_correct / self._epoch_seen if self._epoch_seen else None
+            val_loss, val_accuracy = self.evaluate()
+        else:
+            train_loss, train_accuracy, val_loss, val_accuracy = self._figures_over_ranks()
         self.epoch += 1
-        self.order = torch.randperm(len(self.data.x_train), generator=self.generator)
+        self.order = self._new_order()
         self.position, self._epoch_losses, self._epoch_correct, self._epoch_seen = 0, [], 0, 0
         return EpochRecord(self.epoch, self.config.epochs, train_loss, val_loss, train_accuracy, val_accuracy)
+
+    def _figures_over_ranks(self) -> tuple[float, float | None, float, float | None]:
+        """Train and validation loss and accuracy: each rank's sums over its share, added up in one all-reduce."""
+        rows = validation_rows(len(self.data.x_val), self.rank, self.world_size)
+        with sandboxed_process_state(None, "nnview train", "evaluating", self.user_files):
+            loss, counts, n = self._evaluate(rows) if len(self.data.x_val[rows]) else (0.0, None, 0)
+        mine = (sum(self._epoch_losses), len(self.order), self._epoch_correct, self._epoch_seen, loss * n, n)
+        t = self.agree(None, (*mine, *(counts or (0, 0))))
+        return t[0] / t[1], t[2] / t[3] if t[3] else None, t[4] / t[5], t[6] / t[7] if t[7] else None
 
     def evaluate(self) -> tuple[float, float | None]:
         """Loss and accuracy on the validation split, in eval mode without gradients."""
         with sandboxed_process_state(None, "nnview train", "evaluating", self.user_files):
-            return self._evaluate()
+            loss, counts, _ = self._evaluate(slice(None))
+        return loss, (counts[0] / counts[1] if counts else None)
 
-    def _evaluate(self) -> tuple[float, float | None]:
+    def _evaluate(self, rows: slice) -> tuple[float, tuple[int, int] | None, int]:
+        """The mean loss, the accuracy counts and the number of ``rows`` of the validation split."""
         self.model.eval()
         with torch.no_grad():
-            x, y = self._input(self.data.x_val), self.data.y_val.to(self.device)
+            x, y = self._input(self.data.x_val[rows]), self.data.y_val[rows].to(self.device)
             output = self.model(x)
             loss = float(self.loss_fn(output, y))
             counts = self._accuracy_counts(output, y)
-        return loss, (counts[0] / counts[1] if counts else None)
-
-    def _non_finite(self, x: torch.Tensor, loss: float) -> NnviewError:
-        """Name the first layer whose output is NaN or infinite on this batch."""
-        result = trace_model(self.model, ExampleInput((x,)), budget_bytes=0)
-        first = next((r for r in result.layers[1:] if r.stats and r.stats.nonfinite_frac > 0), None)
-        where = f"; the first layer with non-finite outputs is {first.name} ({first.type})" if first else ""
-        return NnviewError(
-            ErrorRecord(
-                kind="forward",
-                message=f"the loss became {loss} at step {self.step_count + 1}{where}",
-                hint="lower the learning rate, check the data for NaN/inf, or reset the weights",
-                layer=first.name if first else None,
-                type=first.type if first else None,
-            )
-        )
+        return loss, counts, len(x)
