@@ -25,6 +25,7 @@ def explorer_parser() -> Parser:
     parser.add_argument("--data", help="training data for t/s: a built-in name or a .csv file (default: dataset())")
     parser.add_argument("--target", dest="target_column", help="the CSV column holding the target")
     parser.add_argument("--weights", metavar="CKPT", help="open with weights saved by ctrl+s or `nnview train --save`")
+    parser.add_argument("--log-dir", metavar="DIR", help="write TensorBoard event files of the training (t) here")
     return parser
 
 
@@ -39,6 +40,11 @@ def run_explorer(argv: Sequence[str]) -> int:
         args = parse(explorer_parser(), argv)
         model_ref = args.model or bundled_model()
         parse_model_ref(model_ref)
+        if args.log_dir:  # before the screen: a refused folder or no tensorboard package is said at once
+            from tui.core.tensorboard.writer import check_log_dir, check_tensorboard_installed
+
+            check_log_dir(args.log_dir)
+            check_tensorboard_installed("writing TensorBoard logs")
     except NnviewError as exc:
         return report_error(exc.record, False)
     from tui.app import run_app
@@ -53,5 +59,6 @@ def run_explorer(argv: Sequence[str]) -> int:
         data=args.data,
         target_column=args.target_column,
         weights=args.weights,
+        log_dir=args.log_dir,
     )
     return run_app(options, watch=not args.no_watch)  # 1 after a crash, 143/129 after SIGTERM/SIGHUP

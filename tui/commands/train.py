@@ -56,6 +56,8 @@ def train_parser() -> Parser:
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a progress bar")
     run_dir = "write a run folder here for `nnview watch` (under torchrun: runs/<model>-<time> if not given)"
     parser.add_argument("--run-dir", metavar="DIR", help=run_dir)
+    tensorboard = "also write TensorBoard event files here (epochs; layers' gradient norms and update ratios)"
+    parser.add_argument("--log-dir", metavar="DIR", help=tensorboard)
     parser.add_argument("--debug", action="store_true", help="show Python tracebacks for errors")
     return parser
 
@@ -189,6 +191,7 @@ def run_train(argv: Sequence[str]) -> int:
     from tui.core.train.distributed import VIEWER_STOP, Ranks, launch_from_env
     from tui.core.train.run import TrainOptions, open_checked, train
     from tui.core.train.step_errors import is_ranks_lost
+    from tui.core.train.tensorboard_run import TrainingLog, logged
     from tui.core.train.trainer import TrainConfig
     from tui.core.train.watched import check_run_dir, run_folder_name
     from tui.report import error_view
@@ -201,7 +204,7 @@ def run_train(argv: Sequence[str]) -> int:
     config = TrainConfig(**given, device=args.device, threads=args.threads)
     options = TrainOptions(args.model, args.data, args.target_column, config, tuple(given), args.weights, args.save)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
-    session = ranks = probe = None
+    session = ranks = probe = log = None
     main = True  # rank 0 (or the only process): the one that prints and saves
     ended = ""  # why training ended early, for the run folder's last line
     together = False  # every rank ends here too: done, or a failure or stop they agreed on
@@ -214,6 +217,8 @@ def run_train(argv: Sequence[str]) -> int:
         errors.quiet = not main  # the ranks agree on failures: rank 0 says what any of them saw
         if args.run_dir:
             check_run_dir(args.run_dir)
+        if args.log_dir and main:  # before any work: a refused folder or no tensorboard package is said at once
+            log = TrainingLog(args.log_dir)
         if launch is not None:
             ranks = Ranks.join(launch, args.device)
             ranks.requested = lambda: stop.signum
@@ -223,7 +228,9 @@ def run_train(argv: Sequence[str]) -> int:
         for note in session.notes:
             errors.print(f"warning: {note}")
         pause = ranks.stop if ranks else stop.requested
-        updates = stop.watch(train(session, args.save if main else None, pause), ranks)
+        if log is not None:
+            log.attach(session.trainer)
+        updates = logged(stop.watch(train(session, args.save if main else None, pause), ranks), log)
         if not main:  # the other ranks train quietly: rank 0 shows the agreed figures
             for update in updates:
                 raise_error(update)
@@ -279,6 +286,8 @@ def run_train(argv: Sequence[str]) -> int:
             signal.signal(sig, handler)
         if probe is not None:
             probe.close(ended)
+        if log is not None:
+            log.close()
         if ranks is not None:
             ranks.close(together)
     return 0

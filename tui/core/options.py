@@ -23,3 +23,4 @@ class SessionOptions:
     # A model already built in this process (``tui.explore``): a ``LoadedModel`` used instead of loading
     # ``model_ref`` (typed ``object`` so this module stays torch-free).
     preloaded: object = None
+    log_dir: str | None = None  # TensorBoard event files of the explorer's training (``--log-dir``)

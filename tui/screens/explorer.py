@@ -77,6 +77,8 @@ class ExplorerScreen(OnnxExportScreen, TrainingScreen):
 
     def on_unmount(self) -> None:
         self.stop_watching.set()
+        if self.tensorboard is not None:  # --log-dir: what the last second of training wrote reaches the disk
+            self.tensorboard.close()
 
     # --- workers -----------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ PACES: tuple[float | None, ...] = (None, 300.0, 100.0, 30.0, 10.0, 3.0, 1.0)
 if TYPE_CHECKING:
     from tui.core.live_training import LiveView
     from tui.core.session import ModelSession
+    from tui.core.tensorboard.writer import TensorBoardLog
     from tui.core.train.loop import TrainingUpdate
     from tui.core.train.trainer import TrainConfig
 
@@ -56,6 +57,7 @@ class TrainingScreen(SavingScreen):
         self.queued_train = False  # `t` pressed while a single step was finishing
         self.running_single = False  # whether the running worker trains one batch (s) or until paused (t)
         self.pace_level = 0  # index into PACES: full speed, or a cap a learner can watch
+        self.tensorboard: TensorBoardLog | None = None  # --log-dir's event files, once training started
 
     # --- actions -----------------------------------------------------------------------------
 
@@ -157,13 +159,25 @@ class TrainingScreen(SavingScreen):
         stopped = TrainingStopped("paused")
         steps = 1 if single else None
         pace = self.steps_per_second_cap
+        log = self._tensorboard_log()
         for item in live_training(self.session, trainer, pause=self.pause_requested, max_steps=steps, pace=pace):
             if worker.is_cancelled:
                 break  # still say so: `training` must not stay set
+            if log is not None:  # --log-dir: the same figures as event files, written on this worker's thread
+                log.update(item) if isinstance(item, TrainingUpdate) else log.layers(trainer.step_count, item.health)
             self._post(item)
             if isinstance(item, TrainingUpdate) and item.final:
                 stopped = TrainingStopped(item.reason, item.error)
         self.post_message(stopped)
+
+    def _tensorboard_log(self) -> TensorBoardLog | None:
+        """The ``--log-dir`` event files (one per explorer), opened by the first training worker."""
+        folder = self.session.options.log_dir
+        if folder is not None and self.tensorboard is None:
+            from tui.core.tensorboard.writer import TensorBoardLog
+
+            self.tensorboard = TensorBoardLog(folder)  # checked before the screen opened: a failure is a bug
+        return self.tensorboard
 
     @work(thread=True, exclusive=True, group="train", exit_on_error=False)
     def reset_worker(self) -> None:

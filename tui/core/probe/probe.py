@@ -33,6 +33,8 @@ from tui.core.probe.control import PAUSE, STOP, Control
 from tui.core.probe.layer_stats import FIELDS, LayerSampler, read_all
 from tui.core.probe.ranks import distributed, rank_and_world, share_object_from_rank0
 from tui.core.probe.run_files import RunFiles, default_run_dir, pid_host
+from tui.core.probe.step_values import detached, unwrapped
+from tui.core.tensorboard.probe_lines import probe_tensorboard
 
 OVERHEAD_TARGET = 0.01  # the share of the run's time the adaptive sampling aims the probe at
 SAMPLE_AT_LEAST_EVERY = 1.0  # seconds: the adaptive interval never makes samples rarer than this
@@ -52,23 +54,6 @@ class RunStopped(SystemExit):
         self.step = step
 
 
-def unwrapped(model: nn.Module) -> nn.Module:
-    """The model inside DistributedDataParallel / DataParallel (its names have no ``module.`` prefix)."""
-    parallel = (nn.parallel.DistributedDataParallel, nn.DataParallel)
-    while isinstance(model, parallel):
-        model = model.module
-    return model
-
-
-def _detached(value: Any, what: str) -> Any:
-    """A number or a detached 0-d tensor; anything else is refused with the argument's name."""
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return value
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return value.detach()  # read (and made 0-d) with the next sample: no copy to the host now
-    raise TypeError(f"probe.step(): {what} must be a number or a one-element tensor, got {type(value).__name__}")
-
-
 class Probe:
     """Writes the run folder of a training loop: the architecture, each step, sampled per-layer numbers.
 
@@ -80,6 +65,8 @@ class Probe:
         framework: who drives the probe, written to ``run.json`` (``torch``, ``lightning``, ``hf``, ``nnview``).
         on_stop: when the viewer asks to stop: ``"raise"`` :class:`RunStopped` from :meth:`step`, or
             ``"flag"``: set :attr:`stop_requested` and return (for a framework's own stop flag).
+        tensorboard: also write TensorBoard event files (rank 0): ``True`` into the run folder, or a folder
+            (needs the ``tensorboard`` extra).
     """
 
     def __init__(
@@ -92,6 +79,7 @@ class Probe:
         world_size: int | None = None,
         framework: str = "torch",
         on_stop: str = "raise",
+        tensorboard: str | Path | bool | None = None,
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"Probe(model, ...): model must be a torch.nn.Module, got {type(model).__name__}")
@@ -109,6 +97,8 @@ class Probe:
         self.interval = every or 1
         self.step_count = 0
         self.bytes_written = 0
+        # TensorBoard event files too (rank 0): True puts them in the run folder, a path elsewhere.
+        self.tensorboard = probe_tensorboard(tensorboard, folder, self.rank)
         self.files = RunFiles(folder, self.rank, self.world_size, every, framework)
         device = next((str(p.device) for p in self.model.parameters()), "cpu")
         start = {"kind": "start", "rank": self.rank, "world_size": self.world_size, "device": device}
@@ -146,8 +136,8 @@ class Probe:
         began = time.perf_counter()
         self.step_count += 1
         step = self.step_count
-        values = {name: _detached(v, name) for name, v in metrics.items()} if metrics else {}
-        self._pending.append((step, time.time(), began - self._last, _detached(loss, "loss"), values))
+        values = {name: detached(v, name) for name, v in metrics.items()} if metrics else {}
+        self._pending.append((step, time.time(), began - self._last, detached(loss, "loss"), values))
         command = None
         if self._open is not None and step == self._open[0] + 1:
             sampled = self._read_sample()
@@ -215,7 +205,7 @@ class Probe:
         layers = [rows[name] for name, _ in self.sampler.layers if name in rows]
         total = numbers[len(keys)] if isinstance(grad_norm, torch.Tensor) else None
         record = {"kind": "layers", "step": sampled, "time": time.time(), "grad_norm": total, "layers": layers}
-        self.files.line(record)
+        self._line(record)
         self._flush()
         return sampled
 
@@ -233,9 +223,9 @@ class Probe:
             line = {"kind": "step", "step": step, "time": wall, "loss": number(loss), "seconds": seconds}
             if metrics:
                 line["metrics"] = {k: number(v) for k, v in metrics.items()}
-            self.files.line(line)
+            self._line(line)
         for step, wall, values in self._logs:
-            self.files.line({"kind": "log", "step": step, "time": wall, "values": values})
+            self._line({"kind": "log", "step": step, "time": wall, "values": values})
         self._logs.clear()
         self._flush()
         return numbers[: len(tensors)]
@@ -269,6 +259,11 @@ class Probe:
                 raise RunStopped(self.step_count)
             self.stop_requested = True
 
+    def _line(self, record: dict[str, Any]) -> None:
+        self.files.line(record)
+        if self.tensorboard is not None:
+            self.tensorboard.line(record)
+
     def _event(self, name: str, message: str = "") -> None:
         line = {"kind": "event", "step": self.step_count, "time": time.time(), "event": name}
         self.files.line({**line, "message": message} if message else line)
@@ -292,6 +287,8 @@ class Probe:
         self._write_steps([])
         self._event("error" if error else "closed", error)
         self.files.close()
+        if self.tensorboard is not None:
+            self.tensorboard.close()
 
     def __enter__(self) -> Probe:
         return self

@@ -1,0 +1,25 @@
+"""What a probe is given: the model (unwrapped from DDP) and the numbers of a step (kept on their device)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The model inside DistributedDataParallel / DataParallel (its names have no ``module.`` prefix)."""
+    parallel = (nn.parallel.DistributedDataParallel, nn.DataParallel)
+    while isinstance(model, parallel):
+        model = model.module
+    return model
+
+
+def detached(value: Any, what: str) -> Any:
+    """A number or a detached 0-d tensor; anything else is refused with the argument's name."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.detach()  # read (and made 0-d) with the next sample: no copy to the host now
+    raise TypeError(f"probe.step(): {what} must be a number or a one-element tensor, got {type(value).__name__}")
