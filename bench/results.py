@@ -2,7 +2,7 @@
 
 Every benchmark's ``--write-results`` calls :func:`write_results` once. Both files hold one block per
 benchmark between the same pair of markers, ``<!-- bench:NAME -->`` and ``<!-- /bench:NAME -->``
-(NAME: trace, startup, summary, bandwidth, train); only what lies between them is replaced, so the
+(NAME: trace, startup, summary, bandwidth, train, probe); only what lies between them is replaced, so the
 prose around the blocks is written by hand.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 RESULTS = ROOT / "bench" / "RESULTS.md"
-NAMES = ("trace", "startup", "summary", "bandwidth", "train")
+NAMES = ("trace", "startup", "summary", "bandwidth", "train", "probe")
 
 
 def markers(name: str) -> tuple[str, str]:
