@@ -263,3 +263,19 @@ def test_autocast_outputs_are_measured_and_gradients_read_as_they_are(tmp_path: 
     fc1 = lines(tmp_path / "run" / "rank0.jsonl", "layers")[0]["layers"][0]
     assert fc1["mean"] == pytest.approx(float(expected.mean()), rel=1e-6)
     assert fc1["grad_norm"] == pytest.approx(grad, rel=1e-6)
+
+
+def test_an_evaluation_under_no_grad_is_not_the_sampled_batch(tmp_path: Path) -> None:
+    """A validation pass between steps (no_grad, another batch size) is neither the architecture nor a sample."""
+    model = _model()
+    train_x = torch.randn(8, 3)
+    with Probe(model, tmp_path / "run", every=1) as probe:
+        with torch.no_grad():
+            model(torch.full((50, 3), 100.0))  # a validation batch, before the first training forward
+        expected = F.relu(model.fc1(train_x)).detach()
+        model(train_x).sum().backward()
+        probe.step(1.0)
+    summary = json.loads((tmp_path / "run" / ARCHITECTURE_FILE).read_text())
+    assert summary["inputs"][0]["shape"] == [8, 3]
+    fc1 = lines(tmp_path / "run" / "rank0.jsonl", "layers")[0]["layers"][0]
+    assert fc1["mean"] == pytest.approx(float(expected.mean()), rel=1e-6)

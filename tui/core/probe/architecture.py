@@ -21,6 +21,8 @@ class FirstInput:
         self._handle = model.register_forward_pre_hook(self._keep, with_kwargs=True)
 
     def _keep(self, _module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        if not torch.is_grad_enabled():  # a validation pass (Lightning's sanity check) is not a training batch
+            return
         self.args, self.kwargs = args, dict(kwargs)
         self.remove()
 

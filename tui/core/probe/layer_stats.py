@@ -94,8 +94,8 @@ class LayerSampler:
         is_conv = isinstance(module, nn.modules.conv._ConvNd)
 
         def record(_module: nn.Module, _args: Any, output: Any) -> None:
-            if (name, "mean") in self.values:  # called again in the same pass: keep the first call
-                return
+            if (name, "mean") in self.values or not torch.is_grad_enabled():
+                return  # called again in the same pass (the first call counts), or an evaluation under no_grad
             tensor = first_float(output)
             if tensor is None:
                 return
