@@ -15,7 +15,9 @@ def explorer_parser() -> Parser:
         description=(
             "Explore a PyTorch model in the terminal. Also: `nnview summary FILE` prints the layer table "
             "(or --json), `nnview train FILE` trains without a screen, `nnview watch [RUN_DIR]` shows a training run "
-            "that a Probe writes (your own loop, Lightning, Hugging Face, torchrun). Each takes --help."
+            "that a Probe writes (your own loop, Lightning, Hugging Face, torchrun) or a TensorBoard folder, "
+            "`nnview export FILE --onnx OUT.onnx` writes ONNX, `nnview serve FILE` serves this explorer to a browser. "
+            "Each takes --help."
         ),
     )
     add_model_arguments(parser)

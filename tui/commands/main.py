@@ -1,6 +1,6 @@
 """The ``nnview`` console script: ``nnview [FILE]`` opens the explorer, ``nnview summary`` prints a table,
-``nnview train`` trains without a screen, ``nnview watch`` follows a training run's folder. Each subcommand
-lives beside this file."""
+``nnview train`` trains without a screen, ``nnview watch`` follows a training run's folder, ``nnview export``
+writes ONNX, ``nnview serve`` puts the explorer in a browser. Each subcommand lives beside this file."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ def _dispatch(args: list[str]) -> int:
         from tui.commands.export import run_export
 
         return run_export(args[1:])
+    if args and args[0] == "serve":
+        from tui.commands.serve import run_serve
+
+        return run_serve(args[1:])
     from tui.commands.explore import run_explorer
 
     return run_explorer(args)
