@@ -32,7 +32,9 @@ def test_keys_at_80x24_no_color(tmux: Tmux, session: str) -> None:  # noqa: F811
     tmux.wait_text(session, "at most 300 steps/s")
     tmux.keys(session, "?")
     tmux.wait_text(session, "home/end, g/G", "the first / the last layer")
-    tmux.keys(session, "Escape", "q")
+    tmux.keys(session, "Escape")  # alone: Escape then q in one read is alt+q to a terminal
+    tmux.wait(session, lambda t: "esc to close" not in t, "the help closed")
+    tmux.keys(session, "q")
     tmux.wait_text(session, "not saved")  # one unsaved step: asked before quitting
     tmux.keys(session, "d")
     assert tmux.exit_status(session) == 0
