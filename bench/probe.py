@@ -2,25 +2,27 @@
 
 Run from the repository root::
 
-    python bench/probe.py                  # 5 alternating rounds per model (~1 min)
+    python bench/probe.py                  # 9 alternating rounds per model (~1 min)
     python -m bench.probe --quick          # 1 round, fewer steps (~10 s)
 
 Flags:
     --quick           1 round of 300 steps per model.
-    --rounds N        rounds per model (default 5); each round trains once without and once with the probe,
-                      the order swapped every round. Medians are reported.
-    --steps N         optimizer steps per training (default 1,500).
+    --rounds N        rounds per model (default 9); each round trains once without and once with the probe,
+                      the order swapped every round. Medians are reported; the ratio is the median of the
+                      rounds' own ratios (a slow spell of the machine lands on both sides of a round).
+    --steps N         optimizer steps per training (default 1,000).
     --every N         the probe's sampling interval (default: none given, the probe's adaptive default).
     --json PATH       also write the raw numbers as JSON.
     --write-results   write the table into bench/RESULTS.md and the headline into README.md, between
                       ``<!-- bench:probe -->`` and ``<!-- /bench:probe -->`` (``bench/results.py``).
 
-What runs: a plain PyTorch loop (forward, cross-entropy, backward, Adam step, zero_grad) on a fixed set of
-batches already in memory, so the loop measures the model and the probe, not a data loader. With the probe,
+What runs: a plain PyTorch loop (forward, cross-entropy, the batch's accuracy as a tensor, backward, Adam step,
+zero_grad) on a fixed set of batches already in memory, so the loop measures the model and the probe, not a data loader. With the probe,
 ``probe.step(loss, accuracy=acc)`` goes between backward and the optimizer step, as the README shows, and the
 run folder is written to a temporary directory. Models: the seed's FashionMNIST MLP (``models/fashion_mlp.py``,
 784-512-512-10, batch 64) and the digits CNN (``models/digits_cnn.py``, batch 64 of 1x8x8), on the CPU with
-torch's default thread count. The ratio is steps/s with the probe over steps/s without (target >= 0.97); bytes per
+one torch thread (as ``nnview train`` runs small steps; torch's two OpenMP threads on this 2-core machine made
+rounds swing by ±10%, far more than the probe costs). The ratio is steps/s with the probe over steps/s without (target >= 0.97); bytes per
 step are the run folder's size at the end over the steps.
 """
 
@@ -72,8 +74,9 @@ def train(make: type[nn.Module], shape: tuple[int, ...], steps: int, run_dir: Pa
         out = model(x)
         loss = F.cross_entropy(out, y)
         loss.backward()
+        accuracy = (out.argmax(1) == y).float().mean()  # both loops compute it, as a loop that reports it does
         if probe is not None:
-            probe.step(loss, accuracy=(out.argmax(1) == y).float().mean())
+            probe.step(loss, accuracy=accuracy)
         optimizer.step()
         optimizer.zero_grad()
     if probe is not None:
@@ -95,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--write-results", action="store_true")
     args = parser.parse_args(argv)
-    rounds = args.rounds or (1 if args.quick else 5)
-    steps = args.steps or (300 if args.quick else 1500)
+    torch.set_num_threads(1)
+    rounds = args.rounds or (1 if args.quick else 9)
+    steps = args.steps or (300 if args.quick else 1000)
     scratch = Path(tempfile.mkdtemp(prefix="nnview-bench-probe-"))
     raw: dict[str, dict[str, list]] = {}
     try:
@@ -119,13 +123,17 @@ def main(argv: list[str] | None = None) -> int:
         with_probe = statistics.median(r["steps_per_second"] for r in runs["with"])
         per_step = statistics.median(r["bytes"] / steps for r in runs["with"])
         samples = statistics.median(r["samples"] for r in runs["with"])
-        ratio = with_probe / without
+        # Each round's own ratio (its two trainings ran back to back), then their median: a slow spell of the
+        # machine lands on both sides of a round instead of on one side of the medians.
+        ratio = statistics.median(
+            w["steps_per_second"] / wo["steps_per_second"] for w, wo in zip(runs["with"], runs["without"], strict=True)
+        )
         rows.append(f"| {name} | {without:,.0f} | {with_probe:,.0f} | {ratio:.3f}× | {samples:.0f} | {per_step:,.0f} B |")
         headline.append(f"{name} {ratio:.2f}× ({per_step:,.0f} B/step)")
     header = (
         f"{steps:,} steps per training, {rounds} rounds, medians; sampling: "
         f"{'every ' + str(args.every) if args.every else 'adaptive (the default)'}.\n\n"
-        "| Model | steps/s without | steps/s with the probe | ratio (target ≥ 0.97) | layer samples | run folder per step |\n"
+        "| Model | steps/s without | steps/s with the probe | ratio, median of rounds (target ≥ 0.97) | layer samples | run folder per step |\n"
         "|---|---|---|---|---|---|"
     )
     full = header + "\n" + "\n".join(rows)

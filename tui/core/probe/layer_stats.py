@@ -186,16 +186,20 @@ def _sample(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def read_all(tensors: list[torch.Tensor]) -> list[float]:
-    """The values of 0-d tensors, with one host copy per device (the one synchronisation of a sampled step)."""
+    """The values of one-element tensors, with one host copy per device (the one synchronisation of a sample).
+
+    Stacked a device and dtype at a time, as they are: a thousand steps' losses cost one stack, not
+    three small ops each.
+    """
     if not tensors:
         return []
-    by_device: dict[torch.device, list[int]] = {}
+    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
-        by_device.setdefault(t.device, []).append(i)
+        groups.setdefault((t.device, t.dtype), []).append(i)
     out = [0.0] * len(tensors)
-    for device, indexes in by_device.items():
+    for (device, _), indexes in groups.items():
         dtype = torch.float32 if device.type == "mps" else torch.float64
-        stacked = torch.stack([tensors[i].detach().reshape(()).to(dtype) for i in indexes]).tolist()
-        for i, value in zip(indexes, stacked, strict=True):
-            out[i] = float(value)
+        parts = [tensors[i] if tensors[i].dim() == 0 else tensors[i].reshape(()) for i in indexes]
+        for i, value in zip(indexes, torch.stack(parts).to(dtype).tolist(), strict=True):
+            out[i] = value
     return out

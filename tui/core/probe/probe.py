@@ -36,7 +36,7 @@ from tui.core.probe.run_files import RunFiles, default_run_dir, pid_host
 from tui.core.probe.step_values import detached, unwrapped
 from tui.core.tensorboard.probe_lines import probe_tensorboard
 
-OVERHEAD_TARGET = 0.01  # the share of the run's time the adaptive sampling aims the probe at
+OVERHEAD_TARGET = 0.005  # the share of the run's time the adaptive sampling aims the probe's samples at
 SAMPLE_AT_LEAST_EVERY = 1.0  # seconds: the adaptive interval never makes samples rarer than this
 CONTROL_EVERY = 0.25  # seconds: how often a single process looks at the control file between samples
 FLUSH_EVERY = 1.0  # seconds: step lines reach the folder at least this often, sampled or not
@@ -112,7 +112,7 @@ class Probe:
         self._open: tuple[int, Any] | None = None  # (sampled step, its gradient norm) waiting for its update
         self._next_sample = 1
         self._last = time.perf_counter()
-        self._flushed = time.monotonic()
+        self._flushed = time.perf_counter()
         self._cost = 0.0  # seconds the probe itself took since the last sample was read
         self._period_start = self._last
         self._closed = False
@@ -149,7 +149,7 @@ class Probe:
             self._asked = began
         if self.sampler.armed:
             self._take_sample(step)
-        elif time.monotonic() - self._flushed >= FLUSH_EVERY:
+        elif began - self._flushed >= FLUSH_EVERY:
             self._write_steps([])
         if self._next_sample == step + 1:
             self.sampler.arm()
@@ -220,10 +220,12 @@ class Probe:
             return next(known) if isinstance(value, torch.Tensor) else value
 
         for step, wall, seconds, loss, metrics in pending:
-            line = {"kind": "step", "step": step, "time": wall, "loss": number(loss), "seconds": seconds}
-            if metrics:
-                line["metrics"] = {k: number(v) for k, v in metrics.items()}
-            self._line(line)
+            value = number(loss)
+            shown = {k: number(v) for k, v in metrics.items()} if metrics else metrics
+            self.files.step_line(step, wall, value, seconds, shown)
+            if self.tensorboard is not None:
+                line = {"kind": "step", "step": step, "time": wall, "loss": value, "seconds": seconds}
+                self.tensorboard.line({**line, "metrics": shown} if shown else line)
         for step, wall, values in self._logs:
             self._line({"kind": "log", "step": step, "time": wall, "values": values})
         self._logs.clear()
@@ -271,7 +273,7 @@ class Probe:
 
     def _flush(self) -> None:
         self.bytes_written += self.files.flush()
-        self._flushed = time.monotonic()
+        self._flushed = time.perf_counter()
 
     def close(self, error: str = "") -> None:
         """Write what is pending (the last sample's update too) and end the rank's file. Safe to call twice."""

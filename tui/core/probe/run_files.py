@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import sys
@@ -58,6 +59,26 @@ def clean(value: Any) -> Any:
     return value
 
 
+_KEYS: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    """A metric's name as a JSON string (cached: the same few names every step)."""
+    text = _KEYS.get(name)
+    if text is None:
+        text = _KEYS[name] = json.dumps(name)
+    return text
+
+
+def _number(value: Any) -> str:
+    """A number as JSON text; NaN and infinities as their strings, ``None`` as ``null``."""
+    if value is None:
+        return "null"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'"{encode_number(value)}"'
+    return repr(float(value)) if isinstance(value, float) else str(int(value)) if isinstance(value, int) else "null"
+
+
 class RunFiles:
     """The files one rank writes. Rank 0 also writes ``run.json`` and the architecture."""
 
@@ -88,6 +109,14 @@ class RunFiles:
     def line(self, record: dict[str, Any]) -> None:
         """Queue one line; :meth:`flush` writes the queue in one go."""
         self._pending.append(json.dumps(clean(record), separators=(",", ":")))
+
+    def step_line(self, step: int, wall: float, loss: Any, seconds: float, metrics: dict[str, Any]) -> None:
+        """Queue a ``step`` line: written by hand (one per training step, so it must cost a few microseconds)."""
+        text = f'{{"kind":"step","step":{step},"time":{wall!r},"loss":{_number(loss)},"seconds":{seconds!r}'
+        if metrics:
+            inner = ",".join(f"{_key(k)}:{_number(v)}" for k, v in metrics.items())
+            text += f',"metrics":{{{inner}}}'
+        self._pending.append(text + "}")
 
     def flush(self) -> int:
         """Append the queued lines (whole lines only: each ends with its newline). Returns bytes written."""
