@@ -279,3 +279,27 @@ def test_an_evaluation_under_no_grad_is_not_the_sampled_batch(tmp_path: Path) ->
     assert summary["inputs"][0]["shape"] == [8, 3]
     fc1 = lines(tmp_path / "run" / "rank0.jsonl", "layers")[0]["layers"][0]
     assert fc1["mean"] == pytest.approx(float(expected.mean()), rel=1e-6)
+
+
+def test_a_run_folder_that_cannot_be_made_says_so(tmp_path: Path) -> None:
+    taken = tmp_path / "notes.txt"
+    taken.write_text("mine")
+    with pytest.raises(ValueError, match=r"the run folder is a file, not a folder; name a folder the run can write"):
+        Probe(nn.Linear(1, 1), taken)
+    assert taken.read_text() == "mine"
+    with pytest.raises(ValueError, match=r"the run folder cannot be written"):
+        Probe(nn.Linear(1, 1), taken / "run")
+
+
+def test_attention_weights_owned_beside_children_are_measured(tmp_path: Path) -> None:
+    """MultiheadAttention owns in_proj_weight itself and has out_proj as a child: both are layers."""
+    torch.manual_seed(0)
+    model = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+    with Probe(model, tmp_path / "run", every=1) as probe:
+        model(torch.randn(2, 3, 8)).sum().backward()
+        probe.step()
+    rows = {row["name"]: row for row in lines(tmp_path / "run" / "rank0.jsonl", "layers")[0]["layers"]}
+    assert list(rows)[:2] == ["self_attn", "self_attn.out_proj"]
+    own = torch.linalg.vector_norm(torch.stack([model.self_attn.in_proj_weight.grad.norm(),
+                                                model.self_attn.in_proj_bias.grad.norm()]))
+    assert rows["self_attn"]["grad_norm"] == pytest.approx(float(own), rel=1e-6)

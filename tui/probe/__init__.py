@@ -4,6 +4,7 @@ Torch only: importing it loads no terminal library. The adapters for PyTorch Lig
 (``tui.probe.lightning``) and the Hugging Face Trainer (``tui.probe.hf``) are a few lines over it.
 """
 
-from tui.core.probe.probe import Probe, RunStopped
+from tui.core.probe.control import RunStopped
+from tui.core.probe.probe import Probe
 
 __all__ = ["Probe", "RunStopped"]

@@ -21,6 +21,17 @@ assert set(CODES) == set(COMMANDS)
 POLL_SECONDS = 0.2  # how often a paused run looks for resume or stop
 
 
+class RunStopped(SystemExit):
+    """The viewer asked the run to stop: raised by :meth:`Probe.step` at a step boundary, exit status 0.
+
+    Catch it to save a checkpoint before leaving; every rank raises it at the same step.
+    """
+
+    def __init__(self, step: int) -> None:
+        super().__init__(0)
+        self.step = step
+
+
 class ControlFile:
     """Rank 0's reader of ``control.json``: the newest command not acted on yet."""
 

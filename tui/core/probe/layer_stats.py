@@ -39,9 +39,14 @@ Values = dict[tuple[str, str], torch.Tensor]  # (layer, field) -> a 0-d tensor o
 
 
 def leaf_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The modules with no children (the model itself when it is one), in registration order."""
-    leaves = [(name, module) for name, module in model.named_modules() if not any(True for _ in module.children())]
-    return leaves or [("", model)]
+    """The modules with no children, and those that own weights of their own beside their children
+    (MultiheadAttention's ``in_proj_weight``), in registration order; the model itself when it is one."""
+    layers = [
+        (name, module)
+        for name, module in model.named_modules()
+        if not any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))
+    ]
+    return layers or [("", model)]
 
 
 def first_float(output: Any) -> torch.Tensor | None:

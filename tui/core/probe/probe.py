@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from tui.core.probe.architecture import FirstInput, architecture
-from tui.core.probe.control import PAUSE, STOP, Control
+from tui.core.probe.control import PAUSE, STOP, Control, RunStopped
 from tui.core.probe.layer_stats import FIELDS, LayerSampler, read_all
 from tui.core.probe.ranks import distributed, rank_and_world, share_object_from_rank0
 from tui.core.probe.run_files import RunFiles, default_run_dir, pid_host
@@ -41,17 +41,6 @@ SAMPLE_AT_LEAST_EVERY = 1.0  # seconds: the adaptive interval never makes sample
 CONTROL_EVERY = 0.25  # seconds: how often a single process looks at the control file between samples
 FLUSH_EVERY = 1.0  # seconds: step lines reach the folder at least this often, sampled or not
 ON_STOP = ("raise", "flag")
-
-
-class RunStopped(SystemExit):
-    """The viewer asked the run to stop: raised by :meth:`Probe.step` at a step boundary, exit status 0.
-
-    Catch it to save a checkpoint before leaving; every rank raises it at the same step.
-    """
-
-    def __init__(self, step: int) -> None:
-        super().__init__(0)
-        self.step = step
 
 
 class Probe:
@@ -99,7 +88,12 @@ class Probe:
         self.bytes_written = 0
         # TensorBoard event files too (rank 0): True puts them in the run folder, a path elsewhere.
         self.tensorboard = probe_tensorboard(tensorboard, folder, self.rank)
-        self.files = RunFiles(folder, self.rank, self.world_size, every, framework)
+        try:
+            self.files = RunFiles(folder, self.rank, self.world_size, every, framework)
+        except OSError as exc:  # validated at the edge: the user's mistake, named, with the fix
+            why = "is a file, not a folder" if folder.is_file() else f"cannot be written: {exc.strerror or exc}"
+            where = f"Probe(run_dir={str(folder)!r})"
+            raise ValueError(f"{where}: the run folder {why}; name a folder the run can write to") from exc
         device = next((str(p.device) for p in self.model.parameters()), "cpu")
         start = {"kind": "start", "rank": self.rank, "world_size": self.world_size, "device": device}
         self.files.line({**start, **pid_host(), "time": time.time()})
