@@ -290,13 +290,5 @@ def partial_trace(error: ErrorRecord) -> TraceResult | None:
     """The layers traced before a forward failure, as a result a layer table can show; else ``None``."""
     if not error.partial:
         return None
-    return TraceResult(
-        model_name=error.partial[0].type,
-        source="",
-        inputs=error.partial[0].inputs,
-        input_inferred=False,
-        input_origin="",
-        device="",
-        layers=error.partial,
-        totals=Totals(0, 0, 0, 0, 0),
-    )
+    first = error.partial[0]  # the model itself: its type names the table, its inputs head it
+    return TraceResult(first.type, "", first.inputs, False, "", "", error.partial, Totals(0, 0, 0, 0, 0))
