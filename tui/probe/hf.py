@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from tui.core.probe.probe import Probe
+from tui.core.probe.step_values import check_every
 
 try:
     from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
@@ -51,8 +52,7 @@ class NnviewCallback(TrainerCallback):
     """
 
     def __init__(self, run_dir: str | Path | None = None, *, every: int | None = None) -> None:
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-            raise ValueError(f"NnviewCallback(every=...): a whole number of steps ≥ 1, or None to adapt; got {every!r}")
+        check_every(every, "NnviewCallback")
         self.run_dir = run_dir
         self.every = every
         self.probe: Probe | None = None

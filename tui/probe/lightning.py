@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from tui.core.probe.probe import Probe
+from tui.core.probe.step_values import check_every
 
 if TYPE_CHECKING:
     from pytorch_lightning import Callback, LightningModule, Trainer
@@ -47,7 +48,7 @@ class NnviewCallback(Callback):
 
     def __init__(self, run_dir: str | Path | None = None, *, every: int | None = None) -> None:
         super().__init__()
-        check_every(every)
+        check_every(every, "NnviewCallback")
         self.run_dir = run_dir
         self.every = every
         self.probe: Probe | None = None
@@ -116,12 +117,6 @@ class NnviewCallback(Callback):
             probe.close()
         else:
             probe.__exit__(type(error), error, error.__traceback__)
-
-
-def check_every(every: object) -> None:
-    """Refuse a bad ``every`` when the callback is made, before the Trainer starts any work."""
-    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-        raise ValueError(f"NnviewCallback(every=...): a whole number of steps ≥ 1, or None to adapt; got {every!r}")
 
 
 def logged_numbers(metrics: Mapping[str, Any]) -> dict[str, float | torch.Tensor]:

@@ -33,7 +33,7 @@ from tui.core.probe.control import PAUSE, STOP, Control, RunStopped
 from tui.core.probe.layer_stats import FIELDS, LayerSampler, read_all
 from tui.core.probe.ranks import distributed, rank_and_world, share_object_from_rank0
 from tui.core.probe.run_files import RunFiles, default_run_dir, pid_host
-from tui.core.probe.step_values import detached, unwrapped
+from tui.core.probe.step_values import check_every, detached, unwrapped
 from tui.core.tensorboard.probe_lines import probe_tensorboard
 
 OVERHEAD_TARGET = 0.005  # the share of the run's time the adaptive sampling aims the probe's samples at
@@ -72,8 +72,7 @@ class Probe:
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"Probe(model, ...): model must be a torch.nn.Module, got {type(model).__name__}")
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-            raise ValueError(f"Probe(every=...): a whole number of steps ≥ 1, or None to adapt; got {every!r}")
+        check_every(every)
         if on_stop not in ON_STOP:
             raise ValueError(f"Probe(on_stop=...): one of {', '.join(ON_STOP)}; got {on_stop!r}")
         self.model = unwrapped(model)

@@ -23,3 +23,9 @@ def detached(value: Any, what: str) -> Any:
     if isinstance(value, torch.Tensor) and value.numel() == 1:
         return value.detach()  # read (and made 0-d) with the next sample: no copy to the host now
     raise TypeError(f"probe.step(): {what} must be a number or a one-element tensor, got {type(value).__name__}")
+
+
+def check_every(every: object, who: str = "Probe") -> None:
+    """Refuse a sampling interval that is not a whole number of steps ≥ 1 (``None`` adapts it)."""
+    if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+        raise ValueError(f"{who}(every=...): a whole number of steps ≥ 1, or None to adapt; got {every!r}")
