@@ -303,3 +303,13 @@ def test_attention_weights_owned_beside_children_are_measured(tmp_path: Path) ->
     own = torch.linalg.vector_norm(torch.stack([model.self_attn.in_proj_weight.grad.norm(),
                                                 model.self_attn.in_proj_bias.grad.norm()]))
     assert rows["self_attn"]["grad_norm"] == pytest.approx(float(own), rel=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing torch.compile's machinery warns about jit
+def test_a_compiled_model_is_named_as_the_model_it_wraps(tmp_path: Path) -> None:
+    from tui.core.probe.step_values import unwrapped
+
+    model = _model()
+    compiled = torch.compile(model)  # not run: compiling needs a C++ compiler; the wrapper's names are the point
+    assert unwrapped(compiled) is model and unwrapped(nn.DataParallel(compiled)) is model
+    assert [name for name, _ in compiled.named_modules()][1] == "_orig_mod"

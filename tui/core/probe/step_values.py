@@ -9,11 +9,16 @@ from torch import nn
 
 
 def unwrapped(model: nn.Module) -> nn.Module:
-    """The model inside DistributedDataParallel / DataParallel (its names have no ``module.`` prefix)."""
+    """The model inside DistributedDataParallel / DataParallel and ``torch.compile`` (whose names would carry a
+    ``module.`` or ``_orig_mod.`` prefix)."""
     parallel = (nn.parallel.DistributedDataParallel, nn.DataParallel)
-    while isinstance(model, parallel):
-        model = model.module
-    return model
+    while True:
+        if isinstance(model, parallel):
+            model = model.module
+        elif isinstance(inner := getattr(model, "_orig_mod", None), nn.Module):  # torch.compile's OptimizedModule
+            model = inner
+        else:
+            return model
 
 
 def detached(value: Any, what: str) -> Any:
