@@ -32,13 +32,18 @@ def nnview_version() -> str:
         return "unknown"
 
 
+def script_name() -> str:
+    """The training script's file name; ``python`` for ``python -c`` or an interactive session."""
+    return Path(sys.argv[0]).name if sys.argv and sys.argv[0] not in ("", "-c") else "python"
+
+
 def default_run_dir(root: str = DEFAULT_ROOT, now: float | None = None, name: str | None = None) -> Path:
     """``runs/<name>-<YYYYmmdd-HHMMSS>``, with ``-2``, ``-3``... when that folder exists already.
 
     ``name`` defaults to the script's (``sys.argv[0]``'s stem).
     """
     if name is None:
-        name = Path(sys.argv[0]).stem if sys.argv and sys.argv[0] not in ("", "-c") else "python"
+        name = Path(script_name()).stem
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     base = Path(root) / f"{name}-{stamp}"
     candidate, number = base, 1
@@ -92,7 +97,7 @@ class RunFiles:
                 "format": FORMAT,
                 "version": VERSION,
                 "name": folder.name,
-                "script": Path(sys.argv[0]).name if sys.argv else "",
+                "script": script_name(),
                 "command": list(sys.argv),
                 "world_size": world_size,
                 "started": self.started,
