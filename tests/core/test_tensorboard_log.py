@@ -126,13 +126,13 @@ def test_the_probes_lines_become_step_metric_layer_and_log_scalars(tmp_path: Pat
     assert written == [0, 2, 2, 2, 1, 5, 2, 0]
     points = scalars(tmp_path / "run")
     assert sorted(points) == [
-        "accuracy/train", "layers/grad_norm/(model)", "layers/grad_norm/fc1", "layers/grad_norm/fc2",
+        "accuracy/train", "layers/grad_norm/(all layers)", "layers/grad_norm/fc1", "layers/grad_norm/fc2",
         "layers/update_ratio/fc1", "layers/update_ratio/fc2", "log/grad_norm", "log/val/acc", "loss/train",
     ]  # fmt: skip
     assert points["accuracy/train"] == [(1, 0.25), (2, 0.5), (4, 1.0)]
     assert [p for p in points["loss/train"] if p[0] != 3] == [(1, 2.0), (2, 1.0), (4, 0.5)]
     assert math.isnan(dict(points["loss/train"])[3])
-    assert points["layers/grad_norm/(model)"] == [(2, 0.5625)]
+    assert points["layers/grad_norm/(all layers)"] == [(2, 0.5625)]
     assert points["layers/update_ratio/fc2"] == [(2, 0.00390625)]
     assert points["log/grad_norm"] == [(4, 3.5)] and points["log/val/acc"] == [(4, 0.875)]
 

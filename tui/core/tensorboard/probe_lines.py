@@ -5,7 +5,7 @@ Tags, all at x = the probe's step:
     loss/train                                            every step line's loss
     <metric>/train                                        its metrics (``accuracy=acc`` -> ``accuracy/train``;
                                                           a name with a ``/`` in it is kept as it is)
-    layers/grad_norm/<layer>, layers/update_ratio/<layer> every sampled layer; ``layers/grad_norm/(model)``
+    layers/grad_norm/<layer>, layers/update_ratio/<layer> every sampled layer; ``layers/grad_norm/(all layers)``
                                                           the whole model's gradient norm
     log/<name>                                            the framework's own logged numbers
 """
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tui.core.tensorboard.writer import MODEL, TensorBoardLog
+from tui.core.tensorboard.writer import WHOLE, TensorBoardLog
 
 
 def _tag(name: str, suffix: str) -> str:
@@ -56,7 +56,7 @@ class ProbeTensorBoard:
             for name, value in (record.get("metrics") or {}).items():
                 written += log.scalar(_tag(str(name), "train"), value, step, when)
         elif kind == "layers":
-            written += log.scalar(f"layers/grad_norm/{MODEL}", record.get("grad_norm"), step, when)
+            written += log.scalar(f"layers/grad_norm/{WHOLE}", record.get("grad_norm"), step, when)
             written += log.layers(step, record.get("layers") or [], when)
         elif kind == "log":
             for name, value in (record.get("values") or {}).items():

@@ -25,6 +25,7 @@ from tui.core.tensorboard.package import missing_tensorboard
 FLUSH_SECS = 2  # the writer's thread puts events on disk at least this often: a watcher sees them soon
 LAYER_FIGURES = ("grad_norm", "update_ratio")
 MODEL = "(model)"  # the tag part for the root module, whose name is ""
+WHOLE = "(all layers)"  # the tag part for the whole model's gradient norm (a model that is one leaf is "(model)")
 
 
 class EpochLike(Protocol):
