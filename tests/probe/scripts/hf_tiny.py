@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import torch
+from process_group import leave_process_group
 from transformers import (
     BertConfig,
     BertForSequenceClassification,
@@ -74,21 +74,6 @@ def tiny_model(kind: str) -> torch.nn.Module:
         max_position_embeddings=LENGTH,
     )
     return BertForSequenceClassification(config)
-
-
-def leave_process_group() -> None:
-    """End a distributed run: every rank past its files, then out through ``os._exit``.
-
-    torch 2.13's gloo can deadlock as the interpreter frees the DDP model: ProcessGroupGloo's destructor joins a
-    worker thread that waits for the GIL to free the last collective's tensors (pytorch/pytorch#179291). The
-    Hugging Face Trainer's final all_gather made these runs hang about one time in ten without this.
-    """
-    if torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def main() -> None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from pathlib import Path
 
 import torch
+from process_group import leave_process_group
 from sklearn.datasets import load_digits
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
@@ -69,21 +68,6 @@ class AskToStop(Callback):
     def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, batch: object, idx: int) -> None:
         if trainer.global_rank == 0 and idx + 1 == self.at:
             write_json_atomically(self.run_dir / CONTROL_FILE, {"command": "stop", "id": "test-stop", "time": 0})
-
-
-def leave_process_group() -> None:
-    """End a distributed run: every rank past its files, then out through ``os._exit``.
-
-    torch 2.13's gloo can deadlock as the interpreter frees the DDP model: ProcessGroupGloo's destructor joins a
-    worker thread that waits for the GIL to free the last collective's tensors (pytorch/pytorch#179291). The
-    Hugging Face Trainer's final all_gather made these runs hang about one time in ten without this.
-    """
-    if torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def main() -> None:
