@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tui.core.load.checkpoints import remove_stale_temporaries, temporary_beside
-from tui.core.load.save_path import SYSTEM_FOLDERS
+from tui.core.load.checkpoints import temporary_beside
+from tui.core.load.save_path import SYSTEM_FOLDERS, probe_folder
 from tui.core.records import ErrorRecord, NnviewError
 
 _FULL = "free some space or choose another folder"
@@ -46,32 +46,8 @@ def check_onnx_path(path: str | Path, *, force: bool = False) -> Path:
             raise _refuse(f"--onnx {shown} exists and is not a regular file", "choose another name")
         if not force:
             raise _refuse(f"--onnx {shown} already exists", "pass --force to replace it, or choose another name")
-    _probe_folder(target.parent, shown)
+    probe_folder(target.parent, f"--onnx {shown}", ".onnx", _ELSEWHERE)
     return target
-
-
-def _probe_folder(folder: Path, shown: str) -> None:
-    """Make ``folder`` (as the write will) and write a temporary in it; undo both. Refuse if either fails."""
-    missing: list[Path] = []
-    probe = folder
-    while not probe.exists() and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
-    if not probe.is_dir():
-        raise _refuse(f"--onnx {shown}: {probe} is a file, so the folder {folder} cannot be made", _ELSEWHERE)
-    try:
-        for made in reversed(missing):
-            made.mkdir()
-        remove_stale_temporaries(folder)
-        temporary_beside(folder / "probe.onnx").unlink()
-    except OSError as exc:
-        raise _refuse(f"--onnx {shown}: cannot write in {folder}: {exc.strerror or exc}", _ELSEWHERE) from exc
-    finally:
-        for made in missing:
-            try:
-                made.rmdir()
-            except OSError:
-                pass
 
 
 def free_name_beside(model_file: Path) -> Path:

@@ -80,29 +80,33 @@ def check_save_path(path: str | Path, *, force: bool = False) -> Path:
             )
         if not force:
             raise _refuse(f"{side} (from an earlier save) already exists", "pass --force to replace it")
-    _probe_folder(target.parent, shown)
+    probe_folder(target.parent, f"--save {shown}")
     return target
 
 
 _ELSEWHERE = "save under your project or home folder, e.g. --save checkpoints/model.safetensors"
 
 
-def _probe_folder(folder: Path, shown: str) -> None:
-    """Make ``folder`` (as the save will) and write a temporary in it; undo both. Refuse if either fails."""
+def probe_folder(folder: Path, flag: str, suffix: str = ".safetensors", elsewhere: str = _ELSEWHERE) -> None:
+    """Make ``folder`` (as the write will) and write a temporary in it; undo both. Refuse if either fails.
+
+    ``flag`` is the option as the user typed it (``--save PATH``, ``--onnx PATH``); ``suffix`` names the
+    temporary as the real file would be named; ``elsewhere`` is the hint.
+    """
     missing: list[Path] = []
     probe = folder
     while not probe.exists() and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
     if not probe.is_dir():
-        raise _refuse(f"--save {shown}: {probe} is a file, so the folder {folder} cannot be made", _ELSEWHERE)
+        raise _refuse(f"{flag}: {probe} is a file, so the folder {folder} cannot be made", elsewhere)
     try:
         for made in reversed(missing):
             made.mkdir()
         remove_stale_temporaries(folder)
-        temporary_beside(folder / "probe.safetensors").unlink()
+        temporary_beside(folder / f"probe{suffix}").unlink()
     except OSError as exc:
-        raise _refuse(f"--save {shown}: cannot write in {folder}: {exc.strerror or exc}", _ELSEWHERE) from exc
+        raise _refuse(f"{flag}: cannot write in {folder}: {exc.strerror or exc}", elsewhere) from exc
     finally:
         for made in missing:
             try:
