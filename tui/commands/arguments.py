@@ -89,6 +89,17 @@ def bundled_model() -> str:
     return str(files("tui") / "examples" / "simple.py")
 
 
+def add_timeout_argument(parser: Parser) -> None:
+    """``--timeout SECONDS``: shared by ``nnview summary`` and ``nnview export``."""
+    parser.add_setting(
+        "--timeout",
+        "timeout",
+        default=None,
+        metavar="SECONDS",
+        help="give up (exit 2) when the model's code runs longer than this",
+    )
+
+
 def add_model_arguments(parser: Parser) -> None:
     """The model file, ``--input``, ``--batch`` and ``--debug``: shared by ``nnview`` and ``nnview summary``."""
     parser.add_argument(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tui.commands.arguments import Parser, add_model_arguments, bundled_model, parse, report_error
+from tui.commands.arguments import Parser, add_model_arguments, add_timeout_argument, bundled_model, parse, report_error
 from tui.commands.exits import EXIT_USER_ERROR, interrupted, stop_capturing_output
 
 if TYPE_CHECKING:
@@ -36,13 +36,7 @@ def export_parser() -> Parser:
     )
     parser.add_argument("--static-batch", action="store_true", help="keep the batch size fixed (default: dynamic)")
     parser.add_argument("--force", action="store_true", help="replace OUT.onnx if it exists")
-    parser.add_setting(
-        "--timeout",
-        "timeout",
-        default=None,
-        metavar="SECONDS",
-        help="give up (exit 2) when the model's code runs longer than this",
-    )
+    add_timeout_argument(parser)
     return parser
 
 

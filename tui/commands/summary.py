@@ -8,7 +8,7 @@ import gc
 import json
 from collections.abc import Iterator, Sequence
 
-from tui.commands.arguments import Parser, add_model_arguments, bundled_model, parse, report_error
+from tui.commands.arguments import Parser, add_model_arguments, add_timeout_argument, bundled_model, parse, report_error
 from tui.commands.exits import EXIT_USER_ERROR, interrupted, stop_capturing_output
 
 
@@ -23,13 +23,7 @@ def summary_parser() -> Parser:
     parser.add_argument("--meta", action="store_true", help="build and trace on the meta device: no weights allocated")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     parser.add_argument("--no-stats", action="store_true", help="skip output statistics (faster on big activations)")
-    parser.add_setting(
-        "--timeout",
-        "timeout",
-        default=None,
-        metavar="SECONDS",
-        help="give up (exit 2) when the model's code runs longer than this",
-    )
+    add_timeout_argument(parser)
     return parser
 
 
