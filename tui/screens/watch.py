@@ -34,7 +34,9 @@ from tui.widgets.side_tabs import next_tab
 
 POLL_EVERY = 0.5  # seconds between looks at the run folder
 CURVES_EVERY = 1.0  # seconds between curve redraws while steps arrive
-READ_PER_POLL = 4 << 20  # bytes per rank file per poll: a long run's backlog is read over several polls
+# Bytes per rank file per poll: about 8 ms of parsing on the UI thread; a long run's backlog is read over
+# several polls, and keys are answered between them.
+READ_PER_POLL = 256 << 10
 
 
 class WatchScreen(Screen[None]):
