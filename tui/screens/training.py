@@ -163,8 +163,10 @@ class TrainingScreen(SavingScreen):
         for item in live_training(self.session, trainer, pause=self.pause_requested, max_steps=steps, pace=pace):
             if worker.is_cancelled:
                 break  # still say so: `training` must not stay set
-            if log is not None:  # --log-dir: the same figures as event files, written on this worker's thread
-                log.update(item) if isinstance(item, TrainingUpdate) else log.layers(trainer.step_count, item.health)
+            if log is not None and isinstance(item, TrainingUpdate):  # --log-dir: written on this worker's thread
+                log.update(item)
+            elif log is not None:
+                log.layers(trainer.step_count, item.health)
             self._post(item)
             if isinstance(item, TrainingUpdate) and item.final:
                 stopped = TrainingStopped(item.reason, item.error)
