@@ -119,6 +119,8 @@ def summary(
     from tui.core.records import NnviewError
     from tui.core.trace.tracing import trace_model
 
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+        raise ValueError(f"summary(batch={batch!r}): the batch size must be a whole number of at least 1")
     loaded = _loaded(model, meta)
     specs = _specs(input_size, dtypes)
     if input_data is not None and specs:
@@ -193,7 +195,10 @@ def _specs(input_size: Any, dtypes: Sequence[str] | None) -> list[TensorSpec]:
     if input_size is None:
         return []
     shapes = list(input_size) if input_size and not isinstance(input_size[0], int) else [input_size]
-    if not shapes or any(not all(isinstance(d, int) and d > 0 for d in s) for s in shapes):
+    if isinstance(input_size, str) or not shapes or any(
+        isinstance(s, str) or not s or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in s)
+        for s in shapes
+    ):
         raise ValueError(f"input_size={input_size!r}: a shape such as (4, 5), or a list of shapes, of sizes ≥ 1")
     names = list(dtypes or ["float32"] * len(shapes))
     if len(names) != len(shapes):

@@ -163,9 +163,11 @@ class TrainingScreen(SavingScreen):
         for item in live_training(self.session, trainer, pause=self.pause_requested, max_steps=steps, pace=pace):
             if worker.is_cancelled:
                 break  # still say so: `training` must not stay set
-            if log is not None and isinstance(item, TrainingUpdate):  # --log-dir: written on this worker's thread
+            if log is None:  # --log-dir: the same figures as event files, written on this worker's thread
+                pass
+            elif isinstance(item, TrainingUpdate):
                 log.update(item)
-            elif log is not None:
+            else:
                 log.layers(trainer.step_count, item.health)
             self._post(item)
             if isinstance(item, TrainingUpdate) and item.final:
