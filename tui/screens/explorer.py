@@ -77,8 +77,6 @@ class ExplorerScreen(OnnxExportScreen, TrainingScreen):
 
     def on_unmount(self) -> None:
         self.stop_watching.set()
-        if self.tensorboard is not None:  # --log-dir: what the last second of training wrote reaches the disk
-            self.tensorboard.close()
 
     # --- workers -----------------------------------------------------------------------------
 
@@ -140,8 +138,10 @@ class ExplorerScreen(OnnxExportScreen, TrainingScreen):
         if message.reason == "reload":  # the old run's curves were of another model
             self.query_one("#training", TrainingPanel).forget(NO_HEALTH)
         self.shown = "trace"
-        table.show_result(message.result, select=select, live=message.reason in ("training", "rows"))
+        table.show_result(message.result, select=select, live=(live := message.reason in ("training", "rows")))
         self._fit_table()
+        if not live:  # a new table: lay it out again once its rows are measured (stacked, its height is auto)
+            self.call_after_refresh(table.refresh, layout=True)
         self._show_header(message.result)
         self._show_detail()
         if message.reason != "training":  # live updates must not pull the focus away

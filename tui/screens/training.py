@@ -174,6 +174,10 @@ class TrainingScreen(SavingScreen):
                 stopped = TrainingStopped(item.reason, item.error)
         self.post_message(stopped)
 
+    def on_unmount(self) -> None:
+        if self.tensorboard is not None:  # --log-dir: what the last second of training wrote reaches the disk
+            self.tensorboard.close()
+
     def _tensorboard_log(self) -> TensorBoardLog | None:
         """The ``--log-dir`` event files (one per explorer), opened by the first training worker."""
         folder = self.session.options.log_dir
